@@ -21,6 +21,7 @@
  *	msg_set_destinations(where, file)	MSG_TO_SYSLOG|MSG_TO_FILE|
  *					MSG_TO_STDERR; returns -1 (and keeps
  *					the old file) if the file cannot be opened
+ *	msg_destinations()		the current MSG_TO_* bits
  *	msg_info/warn(fmt, ...)		log and return
  *	msg_fatal(fmt, ...)		log, run the cleanup hook, exit(1)
  *	msg_panic(fmt, ...)		log, abort() for a core dump
@@ -135,6 +136,11 @@ int msg_set_destinations(int where, const char *maillog_file)
     }
     msg_where = where;
     return 0;
+}
+
+int msg_destinations(void)
+{
+    return msg_where;
 }
 
 void msg_set_cleanup(void (*cleanup)(void))

@@ -17,6 +17,7 @@ void msg_open(const char *program);
 void msg_set_syslog_name(const char *syslog_name);
 void msg_set_facility(const char *facility_name);
 int msg_set_destinations(int where, const char *maillog_file);
+int msg_destinations(void);
 const char *msg_program(void);
 const char *msg_tag(void);
 void msg_set_cleanup(void (*cleanup)(void));

@@ -20,6 +20,9 @@
  * Public functions:
  *	stream_fdopen(fd, own_fd)	wrap a descriptor (own_fd: close it
  *					in stream_close)
+ *	stream_fdopen2(rfd, wfd, own_fd) read one descriptor, write another
+ *					(standard input/output of a daemon
+ *					run stand-alone)
  *	stream_close(sp)		flush, free; -1 if anything failed
  *	stream_set_timeout(sp, s), stream_set_timeout_ms(sp, ms)
  *	stream_set_jmp(sp, &jb)		install (NULL: remove) the error point
@@ -53,6 +56,7 @@ struct stream *stream_fdopen(int fd, int own_fd)
     struct stream *sp = mem_zalloc(sizeof(*sp));
 
     sp->fd = fd;
+    sp->wfd = fd;
     sp->own_fd = own_fd;
     sp->bufsize = STREAM_BUFSIZE;
     return sp;
@@ -63,6 +67,14 @@ static void stream_fail(struct stream *sp, int error)
     sp->error |= error;
     if (sp->jmp)
         longjmp(*sp->jmp, error);
+}
+
+struct stream *stream_fdopen2(int rfd, int wfd, int own_fd)
+{
+    struct stream *sp = stream_fdopen(rfd, own_fd);
+
+    sp->wfd = wfd;
+    return sp;
 }
 
 void stream_set_timeout(struct stream *sp, int seconds)
@@ -81,14 +93,14 @@ void stream_set_jmp(struct stream *sp, jmp_buf *jmp)
 }
 
 /* Wait until fd is ready for events; 0 when ready, else an error bit. */
-static int stream_wait(struct stream *sp, short events)
+static int stream_wait(struct stream *sp, int fd, short events)
 {
     struct pollfd pfd;
     int n;
 
     if (sp->timeout_ms <= 0)
         return 0;
-    pfd.fd = sp->fd;
+    pfd.fd = fd;
     pfd.events = events;
     for (;;) {
         n = poll(&pfd, 1, sp->timeout_ms);
@@ -117,7 +129,7 @@ int stream_fill(struct stream *sp)
         return -1;
     sp->rpos = sp->rlen = 0;
     for (;;) {
-        if ((err = stream_wait(sp, POLLIN)) != 0) {
+        if ((err = stream_wait(sp, sp->fd, POLLIN)) != 0) {
             stream_fail(sp, err);
             return -1;
         }
@@ -186,10 +198,10 @@ size_t stream_buffered(const struct stream *sp)
 static ssize_t stream_write_syscall(struct stream *sp, const void *data,
                                     size_t len)
 {
-    ssize_t n = send(sp->fd, data, len, MSG_NOSIGNAL);
+    ssize_t n = send(sp->wfd, data, len, MSG_NOSIGNAL);
 
     if (n < 0 && errno == ENOTSOCK)
-        n = write(sp->fd, data, len);
+        n = write(sp->wfd, data, len);
     return n;
 }
 
@@ -205,7 +217,7 @@ int stream_flush(struct stream *sp)
     while (done < sp->wlen) {
         ssize_t n;
 
-        if ((err = stream_wait(sp, POLLOUT)) != 0) {
+        if ((err = stream_wait(sp, sp->wfd, POLLOUT)) != 0) {
             sp->wlen = 0;
             stream_fail(sp, err);
             return -1;
@@ -219,7 +231,7 @@ int stream_flush(struct stream *sp)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             if (sp->timeout_ms <= 0) {
-                struct pollfd pfd = {.fd = sp->fd, .events = POLLOUT};
+                struct pollfd pfd = {.fd = sp->wfd, .events = POLLOUT};
                 poll(&pfd, 1, -1);
             }
             continue;
@@ -297,7 +309,7 @@ int stream_fsync(struct stream *sp)
 {
     if (stream_flush(sp) < 0)
         return -1;
-    if (fsync(sp->fd) < 0) {
+    if (fsync(sp->wfd) < 0) {
         stream_fail(sp, STREAM_ERR_IO);
         return -1;
     }
@@ -334,6 +346,8 @@ int stream_close(struct stream *sp)
     if (sp->error & (STREAM_ERR_IO | STREAM_ERR_TIMEOUT))
         ret = -1;
     if (sp->own_fd && close(sp->fd) < 0)
+        ret = -1;
+    if (sp->own_fd && sp->wfd != sp->fd && close(sp->wfd) < 0)
         ret = -1;
     mem_free(sp->rbuf);
     mem_free(sp->wbuf);

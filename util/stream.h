@@ -13,7 +13,8 @@
 #define STREAM_EOF (-1)
 
 struct stream {
-    int fd;
+    int fd;         /* read side (and the write side unless wfd differs) */
+    int wfd;        /* write side */
     int own_fd;     /* close fd in stream_close() */
     int timeout_ms; /* per read/write operation; 0 = wait forever */
     int error;      /* STREAM_ERR_* bits */
@@ -27,6 +28,7 @@ struct stream {
 };
 
 struct stream *stream_fdopen(int fd, int own_fd);
+struct stream *stream_fdopen2(int rfd, int wfd, int own_fd);
 int stream_close(struct stream *sp);
 void stream_set_timeout(struct stream *sp, int seconds);
 void stream_set_timeout_ms(struct stream *sp, int msec);

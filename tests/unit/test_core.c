@@ -245,6 +245,31 @@ static void test_stream_file_seek(void)
     mem_free(path);
 }
 
+static void test_stream_two_descriptors(void)
+{
+    int in_pipe[2];
+    int out_pipe[2];
+    struct stream *sp;
+    char back[8] = {0};
+
+    CU_ASSERT_FATAL(pipe(in_pipe) == 0 && pipe(out_pipe) == 0);
+    sp = stream_fdopen2(in_pipe[0], out_pipe[1], 1);
+    stream_set_timeout(sp, 5);
+    if (write(in_pipe[1], "ping", 4) != 4)
+        CU_FAIL("write");
+    CU_ASSERT_EQUAL(stream_read(sp, back, 4), 4);
+    CU_ASSERT_STRING_EQUAL(back, "ping");
+    stream_puts(sp, "pong");
+    CU_ASSERT_EQUAL(stream_flush(sp), 0);
+    CU_ASSERT_EQUAL(read(out_pipe[0], back, sizeof(back)), 4);
+    CU_ASSERT(memcmp(back, "pong", 4) == 0);
+    CU_ASSERT_EQUAL(stream_close(sp), 0);
+    /* Both ends were closed by stream_close(). */
+    CU_ASSERT_EQUAL(read(out_pipe[0], back, sizeof(back)), 0);
+    close(in_pipe[1]);
+    close(out_pipe[0]);
+}
+
 /* --- msg --- */
 
 static char captured[512];
@@ -310,6 +335,7 @@ static const struct unit_case stream_cases[] = {
     {"write to a vanished peer", test_stream_peer_gone},
     {"longjmp error point", test_stream_error_point},
     {"file seek, tell, in-place write", test_stream_file_seek},
+    {"separate read and write descriptors", test_stream_two_descriptors},
     {NULL, NULL},
 };
 
