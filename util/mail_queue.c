@@ -58,10 +58,7 @@
  * Configuration parameters (passed in by the caller): hash_queue_names,
  * hash_queue_depth, enable_long_queue_ids.
  */
-/* renameat2() and RENAME_NOREPLACE are GNU extensions. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
+/* renameat2() and RENAME_NOREPLACE are GNU extensions (-D_GNU_SOURCE). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
