@@ -17,7 +17,7 @@ top=$(pwd)
 quick=no
 [ "${1:-}" = "--quick" ] && quick=yes
 
-packages="build-essential autoconf automake pkg-config libssl-dev libcdb-dev tinycdb libcunit1-dev"
+packages="build-essential autoconf automake pkg-config python3 libssl-dev libcdb-dev tinycdb libcunit1-dev"
 
 install_missing() {
     local missing=""
