@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""test_master - master and the server skeleton, through real processes.
+
+Each test starts a real master in a temporary instance with the test
+daemon testsvc (tests/system/testsvc.c, built on the skeleton), connects
+to real sockets, and reads the real maillog. No test asserts a duration;
+waits only bound how long we look for something that must happen.
+"""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from harness import Instance, pid_alive, run_tests, wait_for
+
+ECHO = "echo      unix  -       -       n       -       %s       testsvc\n"
+
+
+def greeting_pid(client):
+    line = client.readline()
+    assert line.startswith("hello "), line
+    return int(line.split()[2])
+
+
+def test_spawn_on_demand_up_to_maxproc():
+    with Instance(ECHO % "2") as inst:
+        inst.start()
+        # No client yet: master creates no child.
+        time.sleep(0.3)
+        assert inst.processes() == [inst.master_pid()], inst.processes()
+        a = inst.connect("echo")
+        b = inst.connect("echo")
+        pa, pb = greeting_pid(a), greeting_pid(b)
+        assert pa != pb
+        # Both children are busy and maxproc is 2: the third client waits.
+        c = inst.connect("echo")
+        assert not c.has_line_within(1.0)
+        assert len(inst.processes()) == 3
+        a.send("x\n")
+        assert a.readline() == "ok x"
+        a.close()
+        # The freed child takes the waiting client.
+        assert greeting_pid(c) == pa
+        b.close()
+        c.close()
+
+
+def test_killed_child_is_respawned():
+    with Instance(ECHO % "1") as inst:
+        inst.start()
+        a = inst.connect("echo")
+        pid = greeting_pid(a)
+        os.kill(pid, signal.SIGKILL)
+        inst.wait_log("pid %d killed by signal 9" % pid)
+        a.close()
+        b = inst.connect("echo")
+        newpid = greeting_pid(b)
+        assert newpid != pid and pid_alive(newpid)
+        b.close()
+
+
+def test_failing_child_throttles_service():
+    cf = ECHO % "1" + \
+        "broken    unix  -       -       n       -       1       testsvc fail\n"
+    with Instance(cf, "service_throttle_time = 60s\n") as inst:
+        inst.start()
+        c = inst.connect("broken")
+        inst.wait_log("bad command startup -- throttling")
+        # Throttled: the waiting client makes master create no new child.
+        time.sleep(1.5)
+        assert inst.log().count("failing at start-up, as asked") == 1
+        c.close()
+        # Other services are not affected.
+        e = inst.connect("echo")
+        greeting_pid(e)
+        e.close()
+
+
+def test_wakeup_interval_and_conditional():
+    with Instance("", "") as inst:
+        marks = os.path.join(inst.dir, "marks")
+        late = os.path.join(inst.dir, "late")
+        inst.write_master_cf(
+            "tick  unix  -  -  n  1   1  testsvc trigger %s\n"
+            "late  unix  -  -  n  1?  1  testsvc trigger %s\n" % (marks, late))
+        inst.start()
+
+        def lines(path):
+            try:
+                with open(path) as f:
+                    return f.read().splitlines()
+            except FileNotFoundError:
+                return []
+        wait_for(lambda: len(lines(marks)) >= 2, what="two wakeups")
+        assert all(line.endswith(" W") for line in lines(marks))
+        # "1?": no wakeup before the service was used once.
+        assert lines(late) == []
+        t = inst.connect("late")
+        t.send("I")
+        t.close()
+        wait_for(lambda: "W" in [l.split()[-1] for l in lines(late)],
+                 what="conditional wakeup after first use")
+        assert lines(late)[0].endswith(" I")
+
+
+def test_reload_adds_changes_removes_services():
+    cf = ("keep  unix  -  -  n  -  1  testsvc -o testsvc_param=one\n"
+          "gone  unix  -  -  n  -  1  testsvc\n")
+    with Instance(cf) as inst:
+        inst.start()
+        held = inst.connect("keep")
+        assert held.readline().endswith(" one")
+        # A second client waits in the backlog of the busy service.
+        waiting = inst.connect("keep")
+        assert not waiting.has_line_within(0.5)
+        inst.write_master_cf(
+            "keep  unix  -  -  n  -  1  testsvc -o testsvc_param=two\n"
+            "new   unix  -  -  n  -  1  testsvc\n")
+        inst.reload()
+        # The client being served keeps its old child...
+        held.send("still\n")
+        assert held.readline() == "ok still"
+        held.close()
+        # ...and the waiting client is served by the new configuration.
+        assert waiting.readline().endswith(" two")
+        waiting.close()
+        n = inst.connect("new")
+        greeting_pid(n)
+        n.close()
+        wait_for(lambda: not os.path.exists(inst.socket_path("gone")),
+                 what="removed service's socket to go")
+
+
+def test_stop_leaves_no_process():
+    with Instance(ECHO % "3") as inst:
+        inst.start()
+        clients = [inst.connect("echo") for _ in range(3)]
+        for c in clients:
+            greeting_pid(c)
+        assert len(inst.processes()) == 4
+        inst.stop()
+        wait_for(lambda: inst.processes() == [], what="all processes gone")
+        assert "terminating on signal 15" in inst.log()
+        for c in clients:
+            c.close()
+
+
+def test_second_master_refuses():
+    with Instance(ECHO % "1") as inst:
+        inst.start()
+        res = inst.run_master("-d")
+        assert res.returncode != 0
+        assert "already running" in res.stderr + inst.log()
+        # master -t: 1 while running, 0 once stopped.
+        assert inst.run_master("-t").returncode == 1
+        inst.stop()
+        assert inst.run_master("-t").returncode == 0
+
+
+def test_malformed_master_cf_refused():
+    cases = [
+        ("echo unix - - n -\n", "master.cf, line 1"),
+        ("echo unix - - n - 1 testsvc\nbad  tcp - - n - 1 testsvc\n",
+         "master.cf, line 2"),
+        ("echo unix - - q - 1 testsvc\n", "master.cf, line 1"),
+    ]
+    for text, where in cases:
+        with Instance(text) as inst:
+            res = inst.run_master("-d")
+            assert res.returncode != 0, text
+            assert where in res.stderr + inst.log(), (text, res.stderr)
+            assert inst.processes() == []
+
+
+def test_malformed_main_cf_refused():
+    with Instance(ECHO % "1", "this line has no equals sign\n") as inst:
+        res = inst.run_master("-d")
+        assert res.returncode != 0
+        assert "main.cf, line " in res.stderr + inst.log(), res.stderr
+
+
+if __name__ == "__main__":
+    run_tests(globals())
