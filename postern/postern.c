@@ -66,6 +66,7 @@ int main(int argc, char **argv)
     struct buf *path = buf_alloc(100);
     struct buf *err = buf_alloc(100);
     const char *command;
+    int status;
     int ch;
 
     memset(&ctx, 0, sizeof(ctx));
@@ -102,13 +103,22 @@ int main(int argc, char **argv)
     buf_free(err);
     if (strcmp(command, "conf") == 0) {
         optind++;
-        return postern_conf_main(&ctx, argc - optind + 1, argv + optind - 1);
+        status = postern_conf_main(&ctx, argc - optind + 1, argv + optind - 1);
+    } else {
+        ctx.queue_dir = postern_param(&ctx, "queue_directory");
+        ctx.daemon_dir = postern_param(&ctx, "daemon_directory");
+        ctx.mail_owner = postern_param(&ctx, "mail_owner");
+        ctx.setgid_group = postern_param(&ctx, "setgid_group");
+        if (strcmp(command, "check") == 0)
+            status = postern_check(&ctx);
+        else
+            status = postern_control(&ctx, command);
     }
-    ctx.queue_dir = postern_param(&ctx, "queue_directory");
-    ctx.daemon_dir = postern_param(&ctx, "daemon_directory");
-    ctx.mail_owner = postern_param(&ctx, "mail_owner");
-    ctx.setgid_group = postern_param(&ctx, "setgid_group");
-    if (strcmp(command, "check") == 0)
-        return postern_check(&ctx);
-    return postern_control(&ctx, command);
+    /* Free everything, so that leak checkers see a clean exit. */
+    mem_free(ctx.queue_dir);
+    mem_free(ctx.daemon_dir);
+    mem_free(ctx.mail_owner);
+    mem_free(ctx.setgid_group);
+    conf_free(ctx.conf);
+    return status;
 }

@@ -184,6 +184,7 @@ int postern_conf_main(struct postern_ctx *ctx, int argc, char **argv)
     struct buf *tmp = buf_alloc(100);
     int edit = 0;
     int master = 0;
+    int status = 0;
     int ch;
 
     optind = 1;
@@ -222,16 +223,17 @@ int postern_conf_main(struct postern_ctx *ctx, int argc, char **argv)
         default:
             fprintf(stderr, "usage: postern conf [-c dir] [-d|-n] [-h] [-x] "
                             "[-M] [-e name=value...] [name...]\n");
-            return 2;
+            status = 2;
+            goto done;
         }
     }
     argc -= optind;
     argv += optind;
-    if (edit)
-        return conf_edit(ctx, argc, argv);
-    if (master)
-        return conf_show_master(ctx);
-    if (argc > 0) {
+    if (edit) {
+        status = conf_edit(ctx, argc, argv);
+    } else if (master) {
+        status = conf_show_master(ctx);
+    } else if (argc > 0) {
         for (int i = 0; i < argc; i++) {
             const char *value = conf_lookup(&show, argv[i], tmp);
 
@@ -249,8 +251,9 @@ int postern_conf_main(struct postern_ctx *ctx, int argc, char **argv)
             conf_print(&show, def->name, conf_lookup(&show, def->name, tmp));
         }
     }
+done:
     buf_free(show.value);
     buf_free(show.err);
     buf_free(tmp);
-    return 0;
+    return status;
 }
