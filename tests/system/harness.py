@@ -7,8 +7,8 @@ maillog (maillog_file). It starts the real master, talks to services over
 their real sockets, reads the real log, and always stops what it started.
 
 Tests are plain functions named test_*; run_tests() runs those of a module
-and prints "<program>: N passed, N failed" like the CUnit programs, so
-test.sh adds them up.
+and prints "<program>: N passed, N failed" like the CUnit programs (with
+", N skipped" when a test raised Skip), so test.sh adds them up.
 """
 import os
 import shutil
@@ -216,12 +216,16 @@ def wait_for(predicate, timeout=10, what="condition"):
     raise AssertionError("timed out waiting for " + what)
 
 
+class Skip(Exception):
+    """Raised by a test that cannot run here (e.g. needs root)."""
+
+
 def run_tests(module_globals):
     name = os.path.splitext(os.path.basename(module_globals["__file__"]))[0]
     tests = sorted((k, v) for k, v in module_globals.items()
                    if k.startswith("test_") and callable(v))
     only = os.environ.get("TEST_ONLY")
-    passed = failed = 0
+    passed = failed = skipped = 0
     for tname, fn in tests:
         if only and only not in tname:
             continue
@@ -230,9 +234,16 @@ def run_tests(module_globals):
             fn()
             passed += 1
             print("PASS %s (%.1fs)" % (tname, time.time() - start), flush=True)
+        except Skip as why:
+            skipped += 1
+            print("SKIP %s (%s)" % (tname, why), flush=True)
         except Exception:
             failed += 1
             print("FAIL %s" % tname, flush=True)
             traceback.print_exc(file=sys.stdout)
-    print("\n%s: %d passed, %d failed" % (name, passed, failed))
+    if skipped:
+        print("\n%s: %d passed, %d failed, %d skipped" % (name, passed, failed,
+                                                       skipped))
+    else:
+        print("\n%s: %d passed, %d failed" % (name, passed, failed))
     sys.exit(1 if failed else 0)
