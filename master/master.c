@@ -65,6 +65,7 @@
 char *master_config_dir;
 char *master_queue_dir;
 int master_debug;
+int master_log_stderr; /* -s: log to stderr as well */
 struct master_service *master_services;
 extern int master_flow_pipe[2];
 
@@ -262,7 +263,6 @@ int main(int argc, char **argv)
     struct buf *why = buf_alloc(100);
     int test_mode = 0;
     int wait_mode = 0;
-    int log_stderr = 0;
     int ch;
 
     umask(077);
@@ -277,7 +277,7 @@ int main(int argc, char **argv)
             master_debug = 1;
             break;
         case 's':
-            log_stderr = 1;
+            master_log_stderr = 1;
             break;
         case 't':
             test_mode = 1;
@@ -300,8 +300,6 @@ int main(int argc, char **argv)
     }
     if (master_config_load(why) < 0)
         msg_fatal("%s", buf_str(why));
-    if (log_stderr)
-        msg_set_destinations(msg_destinations() | MSG_TO_STDERR, NULL);
     if (chdir(master_queue_dir) < 0)
         msg_fatal("chdir %s: %m", master_queue_dir);
     if (test_mode)
@@ -311,7 +309,7 @@ int main(int argc, char **argv)
     if (wait_mode)
         master_wait_for_child();
     if (!master_debug || wait_mode)
-        master_detach(log_stderr);
+        master_detach(master_log_stderr);
     master_lock();
     if (pipe2(master_flow_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
         msg_fatal("pipe: %m");

@@ -39,6 +39,7 @@
 char **master_inet_interfaces;
 extern int master_throttle_time;
 extern int master_debug;
+extern int master_log_stderr;
 
 static char *master_daemon_dir;
 static int master_default_maxproc;
@@ -181,7 +182,7 @@ static int master_config_read(struct master_service **services, struct buf *why)
     if (param_get_str(conf, "syslog_facility", value, why) == 0)
         msg_set_facility(buf_str(value));
     if (param_get_str(conf, "maillog_file", value, why) == 0) {
-        int keep_stderr = msg_destinations() & MSG_TO_STDERR;
+        int keep_stderr = master_log_stderr ? MSG_TO_STDERR : 0;
 
         if (buf_len(value) > 0) {
             if (msg_set_destinations(MSG_TO_FILE | keep_stderr,

@@ -195,10 +195,13 @@ static void event_fd_update(const char *myname, int fd)
     ep->mask = mask;
 }
 
-void event_enable_read(int fd, EVENT_CALLBACK callback, void *context)
+/* Register one direction of fd; the other direction is left alone. */
+static void event_enable(const char *myname, int fd, int write,
+                         EVENT_CALLBACK callback, void *context)
 {
-    const char *myname = "event_enable_read";
     struct event_fd *ep;
+    EVENT_CALLBACK *cbp;
+    void **ctxp;
 
     event_check_fd(myname, fd);
     if (callback == NULL)
@@ -206,31 +209,24 @@ void event_enable_read(int fd, EVENT_CALLBACK callback, void *context)
     event_init();
     event_fds_grow(fd);
     ep = event_fds + fd;
-    if (ep->read_cb != NULL && ep->read_cb != callback)
-        msg_panic("%s: fd %d already has a different read callback", myname,
-                  fd);
-    ep->read_cb = callback;
-    ep->read_ctx = context;
+    cbp = write ? &ep->write_cb : &ep->read_cb;
+    ctxp = write ? &ep->write_ctx : &ep->read_ctx;
+    if (*cbp != NULL && *cbp != callback)
+        msg_panic("%s: fd %d already has a different %s callback", myname, fd,
+                  write ? "write" : "read");
+    *cbp = callback;
+    *ctxp = context;
     event_fd_update(myname, fd);
+}
+
+void event_enable_read(int fd, EVENT_CALLBACK callback, void *context)
+{
+    event_enable("event_enable_read", fd, 0, callback, context);
 }
 
 void event_enable_write(int fd, EVENT_CALLBACK callback, void *context)
 {
-    const char *myname = "event_enable_write";
-    struct event_fd *ep;
-
-    event_check_fd(myname, fd);
-    if (callback == NULL)
-        msg_panic("%s: fd %d: null callback", myname, fd);
-    event_init();
-    event_fds_grow(fd);
-    ep = event_fds + fd;
-    if (ep->write_cb != NULL && ep->write_cb != callback)
-        msg_panic("%s: fd %d already has a different write callback", myname,
-                  fd);
-    ep->write_cb = callback;
-    ep->write_ctx = context;
-    event_fd_update(myname, fd);
+    event_enable("event_enable_write", fd, 1, callback, context);
 }
 
 void event_disable_readwrite(int fd)

@@ -215,25 +215,36 @@ static void server_watchdog(int sig)
     msg_fatal("watchdog timeout");
 }
 
+/*
+ * Take the next client from a listen socket: a blocking descriptor, with
+ * master told we are busy; -1 when another child won the race for it.
+ */
+static int server_accept(int listen_fd)
+{
+    int fd;
+
+    server_check_master();
+    if ((fd = sock_accept(listen_fd)) < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+            errno != ECONNABORTED)
+            msg_warn("accept: %m");
+        return -1;
+    }
+    server_notify(MASTER_STAT_TAKEN);
+    sock_set_nonblock(fd, 0);
+    return fd;
+}
+
 /* --- single-client model --- */
 
 static void server_single_event(int event, void *context)
 {
-    int listen_fd = (int)(long)context;
     struct stream *client;
     int fd;
 
     (void)event;
-    server_check_master();
-    if ((fd = sock_accept(listen_fd)) < 0) {
-        /* Another child won the race for this client. */
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-            errno != ECONNABORTED)
-            msg_warn("accept: %m");
+    if ((fd = server_accept((int)(long)context)) < 0)
         return;
-    }
-    server_notify(MASTER_STAT_TAKEN);
-    sock_set_nonblock(fd, 0);
     client = stream_fdopen(fd, 1);
     stream_set_timeout(client, server_ipc_timeout);
     server_ops->serve(client, server_service_name, server_argv);
@@ -293,21 +304,13 @@ int server_client_count(void)
 
 static void server_multi_event(int event, void *context)
 {
-    int listen_fd = (int)(long)context;
     struct server_client *client;
     int fd;
 
     (void)event;
-    server_check_master();
-    if ((fd = sock_accept(listen_fd)) < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-            errno != ECONNABORTED)
-            msg_warn("accept: %m");
+    if ((fd = server_accept((int)(long)context)) < 0)
         return;
-    }
     /* A multi server stays available while it has clients. */
-    server_notify(MASTER_STAT_TAKEN);
-    sock_set_nonblock(fd, 0);
     client = mem_zalloc(sizeof(*client));
     client->stream = stream_fdopen(fd, 1);
     stream_set_timeout(client->stream, server_ipc_timeout);
@@ -340,14 +343,11 @@ static void server_trigger_event(int event, void *context)
     int fd;
 
     (void)event;
-    server_check_master();
     if (server_is_fifo(listen_fd)) {
         /* A fifo delivers the bytes themselves; no client to accept. */
         if (trigger_read(listen_fd, data) > 0)
             server_trigger_deliver(buf_str(data), buf_len(data));
-    } else if ((fd = sock_accept(listen_fd)) >= 0) {
-        server_notify(MASTER_STAT_TAKEN);
-        sock_set_nonblock(fd, 0);
+    } else if ((fd = server_accept(listen_fd)) >= 0) {
         if (trigger_read(fd, data) < 0 && msg_verbose)
             msg_info("trigger read: %m");
         close(fd);

@@ -132,13 +132,13 @@ static int trigger_write(int fd, const void *data, size_t len, int64_t deadline,
     return 0;
 }
 
-int trigger_unix(const char *path, const void *data, size_t len, int timeout_ms)
+/* Write the request on a connected stream socket (or fail: fd < 0), close. */
+static int trigger_stream(int fd, const void *data, size_t len,
+                          int64_t deadline)
 {
-    int64_t deadline = trigger_deadline(timeout_ms);
     int left_ms;
-    int fd;
 
-    if ((fd = unix_connect(path, timeout_ms)) < 0)
+    if (fd < 0)
         return -1;
     if (trigger_time_left(deadline, &left_ms) < 0 ||
         trigger_write(fd, data, len, deadline, 1) < 0) {
@@ -148,20 +148,18 @@ int trigger_unix(const char *path, const void *data, size_t len, int timeout_ms)
     return close(fd) < 0 ? -1 : 0;
 }
 
+int trigger_unix(const char *path, const void *data, size_t len, int timeout_ms)
+{
+    int64_t deadline = trigger_deadline(timeout_ms);
+
+    return trigger_stream(unix_connect(path, timeout_ms), data, len, deadline);
+}
+
 int trigger_inet(const char *addr, const void *data, size_t len, int timeout_ms)
 {
     int64_t deadline = trigger_deadline(timeout_ms);
-    int left_ms;
-    int fd;
 
-    if ((fd = inet_connect(addr, timeout_ms)) < 0)
-        return -1;
-    if (trigger_time_left(deadline, &left_ms) < 0 ||
-        trigger_write(fd, data, len, deadline, 1) < 0) {
-        trigger_close(fd);
-        return -1;
-    }
-    return close(fd) < 0 ? -1 : 0;
+    return trigger_stream(inet_connect(addr, timeout_ms), data, len, deadline);
 }
 
 int trigger_fifo(const char *path, const void *data, size_t len, int timeout_ms)

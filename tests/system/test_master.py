@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 
-from harness import Instance, pid_alive, run_tests, wait_for
+from harness import Instance, Skip, pid_alive, run_tests, wait_for
 
 ECHO = "echo      unix  -       -       n       -       %s       testsvc\n"
 
@@ -178,6 +178,83 @@ def test_malformed_main_cf_refused():
         res = inst.run_master("-d")
         assert res.returncode != 0
         assert "main.cf, line " in res.stderr + inst.log(), res.stderr
+
+
+def test_skeleton_max_use_and_max_idle():
+    cf = ("used  unix  -  -  n  -  1  testsvc -o max_use=2\n"
+          "idle  unix  -  -  n  -  1  testsvc -o max_idle=1s\n")
+    with Instance(cf) as inst:
+        inst.start()
+        pids = []
+        for _ in range(3):
+            c = inst.connect("used")
+            pids.append(greeting_pid(c))
+            c.close()
+            if len(pids) == 2:
+                wait_for(lambda: not pid_alive(pids[0]),
+                         what="child to exit after max_use clients")
+        assert pids[0] == pids[1] and pids[2] != pids[0], pids
+        c = inst.connect("idle")
+        pid = greeting_pid(c)
+        c.close()
+        wait_for(lambda: not pid_alive(pid), what="child to exit when idle")
+        # Voluntary exits are not failures: nothing is throttled.
+        assert "throttling" not in inst.log()
+        assert "exit status" not in inst.log()
+
+
+def test_skeleton_watchdog():
+    cf = "slow  unix  -  -  n  -  1  testsvc -o daemon_timeout=1s slow 30\n"
+    with Instance(cf) as inst:
+        inst.start()
+        c = inst.connect("slow")
+        inst.wait_log("fatal: watchdog timeout")
+        inst.wait_log("exit status 1")
+        c.close()
+
+
+def test_skeleton_standalone_mode():
+    with Instance("") as inst:
+        env = dict(os.environ, MAIL_CONFIG=inst.etc)
+        res = subprocess.run([os.path.join(inst.libexec, "testsvc"), "-S",
+                              "-n", "alone"], input="one\ntwo\n", env=env,
+                             capture_output=True, text=True, timeout=30)
+        assert res.returncode == 0, res.stderr
+        lines = res.stdout.splitlines()
+        assert lines[0].startswith("hello alone "), lines
+        assert lines[1:] == ["ok one", "ok two"], lines
+        # Without -S, a daemon refuses to run by hand from a terminal; and
+        # without master's descriptors it says so instead of guessing.
+        res = subprocess.run([os.path.join(inst.libexec, "testsvc")],
+                             stdin=subprocess.DEVNULL, env=env,
+                             capture_output=True, text=True, timeout=30)
+        assert res.returncode != 0
+        assert "not started by master" in res.stderr + inst.log(), res.stderr
+
+
+def test_unprivileged_service_runs_as_mail_owner():
+    if os.getuid() != 0:
+        raise Skip("needs root")
+    import pwd
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        raise Skip("no nobody account")
+    cf = ("priv  unix  -  n  n  -  1  testsvc\n"
+          "unpr  unix  -  y  n  -  1  testsvc\n")
+    with Instance(cf) as inst:
+        os.chmod(inst.dir, 0o755)
+        os.chmod(inst.etc, 0o755)
+        inst.write_main_cf("mail_owner = nobody\n")
+        os.chmod(os.path.join(inst.etc, "main.cf"), 0o644)
+        inst.start()
+        a = inst.connect("priv")
+        b = inst.connect("unpr")
+        pa, pb = greeting_pid(a), greeting_pid(b)
+        assert os.stat("/proc/%d" % pa).st_uid == 0
+        assert os.stat("/proc/%d" % pb).st_uid == nobody.pw_uid
+        a.close()
+        b.close()
 
 
 if __name__ == "__main__":
