@@ -57,6 +57,7 @@
 #include "master_proto.h"
 #include "mem.h"
 #include "msg.h"
+#include "paths.h"
 #include "sock.h"
 
 #define MASTER_PID_FILE      "pid/master.pid"

@@ -35,11 +35,8 @@
 #include "mem.h"
 #include "msg.h"
 #include "param.h"
+#include "paths.h"
 #include "postern.h"
-
-#ifndef POSTERN_SYSCONFDIR
-#define POSTERN_SYSCONFDIR "/etc/postern"
-#endif
 
 static void postern_usage(void)
 {

@@ -11,9 +11,13 @@
  * give them, except where Postern is not Postfix:
  *	syslog_name = postern (Postfix: postfix, or $multi_instance_name);
  *	mail_name = Postern; mail_owner = postern;
- *	config_directory = /etc/postern, queue_directory =
- *	/var/spool/postern, daemon_directory = /usr/libexec/postern,
- *	command_directory = /usr/sbin, data_directory = /var/lib/postern;
+ *	the directories follow configure's paths: config_directory =
+ *	$sysconfdir/postern, daemon_directory = $libexecdir/postern,
+ *	command_directory = $sbindir, queue_directory =
+ *	$localstatedir/spool/postern, data_directory =
+ *	$localstatedir/lib/postern (with --prefix=/usr --sysconfdir=/etc
+ *	--localstatedir=/var: /etc/postern, /usr/libexec/postern, /usr/sbin,
+ *	/var/spool/postern, /var/lib/postern);
  *	compatibility_level = 3.6, and the defaults that Postfix computes
  *	from it are the ones of that level: append_dot_mydomain = no,
  *	relay_domains = (empty). Postern has no legacy behaviour to keep, so
@@ -52,6 +56,8 @@
 #include "msg.h"
 #include "param.h"
 
+#include "paths.h"
+
 /* name, type, default, time unit, min, max (0: none), flags */
 static const struct param_def param_table[] = {
     {"2bounce_notice_recipient", PARAM_TYPE_STR, "postmaster", 0, 0, 0, 0},
@@ -67,15 +73,16 @@ static const struct param_def param_table[] = {
     {"bounce_service_name", PARAM_TYPE_STR, "bounce", 0, 0, 0, 0},
     {"bounce_size_limit", PARAM_TYPE_INT, "50000", 0, 1, 0, 0},
     {"cleanup_service_name", PARAM_TYPE_STR, "cleanup", 0, 0, 0, 0},
-    {"command_directory", PARAM_TYPE_STR, "/usr/sbin", 0, 0, 0, 0},
+    {"command_directory", PARAM_TYPE_STR, POSTERN_SBINDIR, 0, 0, 0, 0},
     {"command_time_limit", PARAM_TYPE_TIME, "1000s", 's', 1, 0, 0},
     {"compatibility_level", PARAM_TYPE_STR, "3.6", 0, 0, 0, 0},
-    {"config_directory", PARAM_TYPE_STR, "/etc/postern", 0, 0, 0, 0},
+    {"config_directory", PARAM_TYPE_STR, POSTERN_SYSCONFDIR, 0, 0, 0, 0},
     {"confirm_delay_cleared", PARAM_TYPE_BOOL, "no", 0, 0, 0, 0},
     {"content_filter", PARAM_TYPE_STR, "", 0, 0, 0, 0},
-    {"daemon_directory", PARAM_TYPE_STR, "/usr/libexec/postern", 0, 0, 0, 0},
+    {"daemon_directory", PARAM_TYPE_STR, POSTERN_LIBEXECDIR, 0, 0, 0, 0},
     {"daemon_timeout", PARAM_TYPE_TIME, "18000s", 's', 1, 0, 0},
-    {"data_directory", PARAM_TYPE_STR, "/var/lib/postern", 0, 0, 0, 0},
+    {"data_directory", PARAM_TYPE_STR, POSTERN_LOCALSTATEDIR "/lib/postern", 0,
+     0, 0, 0},
     {"debug_peer_level", PARAM_TYPE_INT, "2", 0, 1, 0, 0},
     {"debug_peer_list", PARAM_TYPE_LIST, "", 0, 0, 0, 0},
     {"default_delivery_slot_cost", PARAM_TYPE_INT, "5", 0, 0, 0, 0},
@@ -175,7 +182,8 @@ static const struct param_def param_table[] = {
     {"qmqpd_client_port_logging", PARAM_TYPE_BOOL, "no", 0, 0, 0, 0},
     {"qmqpd_error_delay", PARAM_TYPE_TIME, "1s", 's', 0, 0, 0},
     {"qmqpd_timeout", PARAM_TYPE_TIME, "300s", 's', 1, 0, 0},
-    {"queue_directory", PARAM_TYPE_STR, "/var/spool/postern", 0, 0, 0, 0},
+    {"queue_directory", PARAM_TYPE_STR, POSTERN_LOCALSTATEDIR "/spool/postern",
+     0, 0, 0, 0},
     {"queue_file_attribute_count_limit", PARAM_TYPE_INT, "100", 0, 1, 0, 0},
     {"queue_minfree", PARAM_TYPE_SIZE, "0", 0, 0, 0, 0},
     {"queue_run_delay", PARAM_TYPE_TIME, "300s", 's', 1, 0, 0},

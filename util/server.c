@@ -62,13 +62,10 @@
 #include "mem.h"
 #include "msg.h"
 #include "param.h"
+#include "paths.h"
 #include "server.h"
 #include "sock.h"
 #include "trigger.h"
-
-#ifndef POSTERN_SYSCONFDIR
-#define POSTERN_SYSCONFDIR "/etc/postern"
-#endif
 
 struct conf *server_conf;
 const char *server_service_name;

@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "param.h"
+#include "paths.h"
 #include "unit.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -671,13 +672,13 @@ static const struct {
     {"queue_run_delay", "300s"},
     {"transport_retry_time", "60s"},
     {"bounce_queue_lifetime", "5d"},
-    {"config_directory", "/etc/postern"},
+    {"config_directory", POSTERN_SYSCONFDIR},
     {"daemon_timeout", "18000s"},
     {"defer_transports", ""},
     {"delay_logging_resolution_limit", "2"},
     {"helpful_warnings", "yes"},
     {"ipc_timeout", "3600s"},
-    {"queue_directory", "/var/spool/postern"},
+    {"queue_directory", POSTERN_LOCALSTATEDIR "/spool/postern"},
     {"syslog_facility", "mail"},
     {"syslog_name", "postern"}, /* seed: postfix; ours is postern */
     {"default_filter_nexthop", ""},
@@ -798,9 +799,9 @@ static void test_table_other_defaults(void)
     } cases[] = {
         {"mail_owner", "postern"},
         {"setgid_group", "postdrop"},
-        {"daemon_directory", "/usr/libexec/postern"},
-        {"command_directory", "/usr/sbin"},
-        {"data_directory", "/var/lib/postern"},
+        {"daemon_directory", POSTERN_LIBEXECDIR},
+        {"command_directory", POSTERN_SBINDIR},
+        {"data_directory", POSTERN_LOCALSTATEDIR "/lib/postern"},
         {"myorigin", "$myhostname"},
         {"mydestination", "$myhostname, localhost.$mydomain, localhost"},
         {"inet_interfaces", "all"},
