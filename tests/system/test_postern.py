@@ -122,6 +122,32 @@ def test_start_status_reload_stop():
         assert postern(inst, "stop").returncode != 0
 
 
+def test_start_fg():
+    with Instance(ECHO) as inst:
+        fg = subprocess.Popen([program("postern"), "-c", inst.etc, "start-fg"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+        try:
+            inst.started = True
+            wait_for(lambda: os.path.exists(inst.socket_path("echo")),
+                     what="master in the foreground to listen")
+            c = inst.connect("echo")
+            assert c.readline().startswith("hello echo ")
+            c.close()
+            # Still in the foreground: start-fg has not returned.
+            assert fg.poll() is None
+            postern(inst, "stop", check=True)
+            inst.started = False
+            assert fg.wait(timeout=30) == 0
+            # start-fg logs to standard error as well as to maillog_file.
+            err = fg.stderr.read()
+            assert "daemon started" in err and "terminating on signal" in err
+        finally:
+            if fg.poll() is None:
+                fg.kill()
+                fg.wait()
+
+
 def test_abort():
     with Instance(ECHO) as inst:
         postern(inst, "start", check=True)
