@@ -7,7 +7,6 @@
  * ATTR_FLAG_EXTRA / MISSING / MORE, groups, DATA, limits, malformed
  * numbers and base64, lists cut short, and the protocol announcement.
  */
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,51 +16,8 @@
 #include "attr.h"
 #include "buf.h"
 #include "mem.h"
-#include "msg.h"
 #include "stream.h"
 #include "unit.h"
-
-#define LEN(s) (sizeof(s) - 1)
-
-/* A byte string literal and its length (it may hold NUL bytes). */
-#define BYTES(s) s, LEN(s)
-
-static char last_warning[1024];
-static int warnings;
-
-static void capture(enum msg_level level, const char *text)
-{
-    if (level == MSG_WARN) {
-        snprintf(last_warning, sizeof(last_warning), "%s", text);
-        warnings++;
-    }
-}
-
-static void capture_start(void)
-{
-    last_warning[0] = 0;
-    warnings = 0;
-    msg_set_capture(capture);
-}
-
-static void capture_stop(void)
-{
-    msg_set_capture(NULL);
-}
-
-/* A stream that reads data and then end of input. */
-static struct stream *feed(const char *data, size_t len)
-{
-    int fds[2];
-    struct stream *sp;
-
-    CU_ASSERT_FATAL(pipe(fds) == 0);
-    CU_ASSERT_FATAL(write(fds[1], data, len) == (ssize_t)len);
-    close(fds[1]);
-    sp = stream_fdopen(fds[0], 1);
-    stream_set_timeout(sp, 5);
-    return sp;
-}
 
 /* Output capture: a stream into a file, and the bytes written so far. */
 struct sink {
@@ -71,12 +27,7 @@ struct sink {
 
 static void sink_open(struct sink *sk)
 {
-    int fd;
-
-    sk->path = unit_tmpfile("sink");
-    fd = open(sk->path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    CU_ASSERT_FATAL(fd >= 0);
-    sk->sp = stream_fdopen(fd, 1);
+    sk->sp = unit_stream_tmpfile("sink", &sk->path);
 }
 
 /* Compare everything written with the golden bytes. */
@@ -144,7 +95,7 @@ static void test_attr_print_golden(void)
                    ATTR_SEND_STR("empty", ""), ATTR_SEND_STR("null", NULL),
                    ATTR_END),
         0);
-    CU_ASSERT(sink_equals(&sk, golden, LEN(golden)));
+    CU_ASSERT(sink_equals(&sk, golden, UNIT_LEN(golden)));
     sink_close(&sk);
 }
 
@@ -162,7 +113,7 @@ static void test_attr_print_raw_items(void)
     CU_ASSERT_EQUAL(attr_print(sk.sp, ATTR_FLAG_NONE, ATTR_INT, "a", 7,
                                ATTR_STR, "b", "x", ATTR_END),
                     0);
-    CU_ASSERT(sink_equals(&sk, golden, LEN(golden)));
+    CU_ASSERT(sink_equals(&sk, golden, UNIT_LEN(golden)));
     sink_close(&sk);
 }
 
@@ -180,11 +131,11 @@ static void test_attr_print_more(void)
     sink_open(&sk);
     attr_print(sk.sp, ATTR_FLAG_MORE, ATTR_SEND_STR("queue_name", "active"),
                ATTR_END);
-    CU_ASSERT(sink_equals(&sk, golden, LEN("queue_name\0active\0")));
+    CU_ASSERT(sink_equals(&sk, golden, UNIT_LEN("queue_name\0active\0")));
     attr_print(sk.sp, ATTR_FLAG_NONE, ATTR_SEND_STR("recipient", "a@b"),
                ATTR_END);
     attr_print(sk.sp, ATTR_FLAG_NONE, ATTR_END);
-    CU_ASSERT(sink_equals(&sk, golden, LEN(golden)));
+    CU_ASSERT(sink_equals(&sk, golden, UNIT_LEN(golden)));
     sink_close(&sk);
 }
 
@@ -213,7 +164,7 @@ static void test_attr_print_hash(void)
     sink_open(&sk);
     attr_print(sk.sp, ATTR_FLAG_NONE, ATTR_SEND_INT("before", 1),
                ATTR_SEND_HASH(table), ATTR_SEND_INT("after", 2), ATTR_END);
-    CU_ASSERT(sink_equals(&sk, golden, LEN(golden)));
+    CU_ASSERT(sink_equals(&sk, golden, UNIT_LEN(golden)));
 
     CU_ASSERT_EQUAL(attr_scan(sink_reader(&sk), ATTR_FLAG_STRICT,
                               ATTR_RECV_INT("before", &before),
@@ -235,12 +186,8 @@ static void test_attr_print_hash(void)
 /* A write to a dead peer shows as -1. */
 static void test_attr_print_error(void)
 {
-    int fds[2];
-    struct stream *sp;
+    struct stream *sp = unit_stream_dead_peer();
 
-    CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-    close(fds[1]);
-    sp = stream_fdopen(fds[0], 1);
     CU_ASSERT_EQUAL(
         attr_print(sp, ATTR_FLAG_NONE, ATTR_SEND_INT("a", 1), ATTR_END),
         0); /* buffered: nothing known yet */
@@ -268,7 +215,7 @@ static void test_attr_scan_in_order(void)
                                 "lneg\0"
                                 "18446744073709551615\0"
                                 "\0";
-    struct stream *sp = feed(input, LEN(input));
+    struct stream *sp = unit_stream_feed(input, UNIT_LEN(input));
     struct buf *reason = buf_alloc(0);
     struct buf *time = buf_alloc(0);
     int status = -5;
@@ -276,7 +223,7 @@ static void test_attr_scan_in_order(void)
     int neg = 0;
     long lneg = 0;
 
-    capture_start();
+    unit_capture_start();
     CU_ASSERT_EQUAL(
         attr_scan(sp, ATTR_FLAG_STRICT, ATTR_RECV_INT("status", &status),
                   ATTR_RECV_STR("reason", reason),
@@ -284,8 +231,8 @@ static void test_attr_scan_in_order(void)
                   ATTR_RECV_INT("neg", &neg), ATTR_RECV_LONG("lneg", &lneg),
                   ATTR_END),
         6);
-    CU_ASSERT_EQUAL(warnings, 0);
-    capture_stop();
+    CU_ASSERT_EQUAL(unit_warning_count(), 0);
+    unit_capture_stop();
     CU_ASSERT_EQUAL(status, 0);
     CU_ASSERT(buf_equal_str(reason, "ok"));
     CU_ASSERT_EQUAL(size, 12345);
@@ -319,98 +266,98 @@ static void test_attr_scan_rules(void)
         int next_ok;         /* the following list is readable */
     } cases[] = {
         {"exact",
-         BYTES("status\0"
-               "3\0"
-               "reason\0"
-               "r\0"
-               "\0"),
+         UNIT_BYTES("status\0"
+                    "3\0"
+                    "reason\0"
+                    "r\0"
+                    "\0"),
          ATTR_FLAG_NONE, 2, 3, "r", "", 1},
         {"unknown skipped",
-         BYTES("status\0"
-               "3\0"
-               "extra\0"
-               "x\0"
-               "reason\0"
-               "r\0"
-               "\0"),
+         UNIT_BYTES("status\0"
+                    "3\0"
+                    "extra\0"
+                    "x\0"
+                    "reason\0"
+                    "r\0"
+                    "\0"),
          ATTR_FLAG_NONE, 2, 3, "r", "", 1},
         {"unknown at the end skipped",
-         BYTES("status\0"
-               "3\0"
-               "reason\0"
-               "r\0"
-               "extra\0"
-               "x\0"
-               "\0"),
+         UNIT_BYTES("status\0"
+                    "3\0"
+                    "reason\0"
+                    "r\0"
+                    "extra\0"
+                    "x\0"
+                    "\0"),
          ATTR_FLAG_NONE, 2, 3, "r", "", 1},
         {"unknown group skipped",
-         BYTES("status\0"
-               "3\0"
-               "{\0"
-               "k\0"
-               "v\0"
-               "}\0"
-               "reason\0"
-               "r\0"
-               "\0"),
+         UNIT_BYTES("status\0"
+                    "3\0"
+                    "{\0"
+                    "k\0"
+                    "v\0"
+                    "}\0"
+                    "reason\0"
+                    "r\0"
+                    "\0"),
          ATTR_FLAG_NONE, 2, 3, "r", "", 1},
         {"extra refused",
-         BYTES("status\0"
-               "3\0"
-               "extra\0"
-               "x\0"
-               "reason\0"
-               "r\0"
-               "\0"),
+         UNIT_BYTES("status\0"
+                    "3\0"
+                    "extra\0"
+                    "x\0"
+                    "reason\0"
+                    "r\0"
+                    "\0"),
          ATTR_FLAG_EXTRA, -1, 3, NULL,
          "unexpected attribute extra (expecting reason)", 0},
         {"extra at the end refused",
-         BYTES("status\0"
-               "3\0"
-               "reason\0"
-               "r\0"
-               "extra\0"
-               "x\0"
-               "\0"),
+         UNIT_BYTES("status\0"
+                    "3\0"
+                    "reason\0"
+                    "r\0"
+                    "extra\0"
+                    "x\0"
+                    "\0"),
          ATTR_FLAG_STRICT, -1, 3, "r",
          "unexpected attribute extra (expecting the end of the list)", 0},
         {"missing, quietly",
-         BYTES("status\0"
-               "3\0"
-               "\0"),
+         UNIT_BYTES("status\0"
+                    "3\0"
+                    "\0"),
          ATTR_FLAG_NONE, 1, 3, NULL, "", 1},
         {"missing, with a warning",
-         BYTES("status\0"
-               "3\0"
-               "\0"),
+         UNIT_BYTES("status\0"
+                    "3\0"
+                    "\0"),
          ATTR_FLAG_MISSING, 1, 3, NULL, "missing attribute reason", 1},
-        {"empty list", BYTES("\0"), ATTR_FLAG_MISSING, 0, -5, NULL,
+        {"empty list", UNIT_BYTES("\0"), ATTR_FLAG_MISSING, 0, -5, NULL,
          "missing attribute status", 1},
         {"wrong order",
-         BYTES("reason\0"
-               "r\0"
-               "status\0"
-               "3\0"
-               "\0"),
+         UNIT_BYTES("reason\0"
+                    "r\0"
+                    "status\0"
+                    "3\0"
+                    "\0"),
          ATTR_FLAG_NONE, 1, 3, NULL, "", 1},
         {"wrong order, strict",
-         BYTES("reason\0"
-               "r\0"
-               "status\0"
-               "3\0"
-               "\0"),
+         UNIT_BYTES("reason\0"
+                    "r\0"
+                    "status\0"
+                    "3\0"
+                    "\0"),
          ATTR_FLAG_STRICT, -1, -5, NULL, "unexpected attribute reason", 0},
         {"more: terminator left",
-         BYTES("status\0"
-               "3\0"
-               "reason\0"
-               "r\0"
-               "\0"),
+         UNIT_BYTES("status\0"
+                    "3\0"
+                    "reason\0"
+                    "r\0"
+                    "\0"),
          ATTR_FLAG_MORE, 2, 3, "r", "", 0},
         {"names are case-sensitive",
-         BYTES("Status\0"
-               "3\0"
-               "\0"),
+         UNIT_BYTES("Status\0"
+                    "3\0"
+                    "\0"),
          ATTR_FLAG_NONE, 0, -5, NULL, "", 1},
     };
     static const char next[] = "next\0"
@@ -419,35 +366,25 @@ static void test_attr_scan_rules(void)
     struct buf *reason = buf_alloc(0);
     struct buf *input = buf_alloc(0);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct stream *sp;
         int status = -5;
         int got;
         int next_val = 0;
 
         buf_set(input, cases[i].input, cases[i].len);
-        buf_append(input, next, LEN(next));
-        sp = feed(buf_str(input), buf_len(input));
+        buf_append(input, next, UNIT_LEN(next));
+        sp = unit_stream_feed(buf_str(input), buf_len(input));
         buf_set_str(reason, "(none)");
-        capture_start();
+        unit_capture_start();
         got = attr_scan(sp, cases[i].flags, ATTR_RECV_INT("status", &status),
                         ATTR_RECV_STR("reason", reason), ATTR_END);
-        capture_stop();
-        if (got != cases[i].want) {
-            fprintf(stderr, "case \"%s\": got %d want %d\n", cases[i].name, got,
-                    cases[i].want);
-            CU_FAIL(cases[i].name);
-        }
+        unit_capture_stop();
+        UNIT_CHECK_INT(cases[i].name, got, cases[i].want);
         CU_ASSERT_EQUAL(status, cases[i].status);
         CU_ASSERT(buf_equal_str(reason,
                                 cases[i].reason ? cases[i].reason : "(none)"));
-        if (cases[i].warning[0] == 0) {
-            CU_ASSERT_EQUAL(warnings, 0);
-        } else if (strstr(last_warning, cases[i].warning) == NULL) {
-            fprintf(stderr, "case \"%s\": warning \"%s\"\n", cases[i].name,
-                    last_warning);
-            CU_FAIL(cases[i].name);
-        }
+        UNIT_CHECK_WARNING(cases[i].name, cases[i].warning);
         if (cases[i].next_ok) {
             CU_ASSERT_EQUAL(attr_scan(sp, ATTR_FLAG_STRICT,
                                       ATTR_RECV_INT("next", &next_val),
@@ -484,7 +421,7 @@ static void test_attr_scan_stream_of_lists(void)
                                 "\0";
     static const char *want_ids[] = {"A1", "B2"};
     static const char *want_rcpts[] = {"r1@x", "r2@x"};
-    struct stream *sp = feed(input, LEN(input));
+    struct stream *sp = unit_stream_feed(input, UNIT_LEN(input));
     struct buf *id = buf_alloc(0);
     struct buf *sender = buf_alloc(0);
     struct buf *rcpt = buf_alloc(0);
@@ -525,115 +462,105 @@ static void test_attr_scan_malformed(void)
         int want;
         const char *warning; /* substring; "" for none */
     } cases[] = {
-        {"nothing at all", BYTES(""), -1, ""},
+        {"nothing at all", UNIT_BYTES(""), -1, ""},
         {"EOF before the terminator",
-         BYTES("i\0"
-               "1\0"),
+         UNIT_BYTES("i\0"
+                    "1\0"),
          -1, "unexpected disconnect while reading an attribute name"},
         {"EOF in a value",
-         BYTES("i\0"
-               "12"),
+         UNIT_BYTES("i\0"
+                    "12"),
          -1, "unexpected disconnect while reading the value of i"},
         {"EOF in a name",
-         BYTES("i\0"
-               "1\0"
-               "s\0"
-               "x\0"
-               "l\0"
-               "1\0"
-               "d\0"
-               "AA==\0"
-               "ext"),
+         UNIT_BYTES("i\0"
+                    "1\0"
+                    "s\0"
+                    "x\0"
+                    "l\0"
+                    "1\0"
+                    "d\0"
+                    "AA==\0"
+                    "ext"),
          -1, "while reading an attribute name"},
         {"non-numeric int",
-         BYTES("i\0"
-               "abc\0"
-               "\0"),
+         UNIT_BYTES("i\0"
+                    "abc\0"
+                    "\0"),
          -1, "malformed number \"abc\" for i"},
         {"empty int",
-         BYTES("i\0"
-               "\0"
-               "\0"),
+         UNIT_BYTES("i\0"
+                    "\0"
+                    "\0"),
          -1, "malformed number \"\" for i"},
         {"negative int",
-         BYTES("i\0"
-               "-1\0"
-               "\0"),
+         UNIT_BYTES("i\0"
+                    "-1\0"
+                    "\0"),
          -1, "malformed number"},
         {"int with space",
-         BYTES("i\0"
-               " 1\0"
-               "\0"),
+         UNIT_BYTES("i\0"
+                    " 1\0"
+                    "\0"),
          -1, "malformed number"},
         {"int above UINT_MAX",
-         BYTES("i\0"
-               "4294967296\0"
-               "\0"),
+         UNIT_BYTES("i\0"
+                    "4294967296\0"
+                    "\0"),
          -1, "malformed number"},
         {"long above ULONG_MAX",
-         BYTES("i\0"
-               "1\0"
-               "s\0"
-               "x\0"
-               "l\0"
-               "18446744073709551616\0"
-               "\0"),
+         UNIT_BYTES("i\0"
+                    "1\0"
+                    "s\0"
+                    "x\0"
+                    "l\0"
+                    "18446744073709551616\0"
+                    "\0"),
          -1, "malformed number"},
         {"bad base64",
-         BYTES("i\0"
-               "1\0"
-               "s\0"
-               "x\0"
-               "l\0"
-               "1\0"
-               "d\0"
-               "AA=\0"
-               "\0"),
+         UNIT_BYTES("i\0"
+                    "1\0"
+                    "s\0"
+                    "x\0"
+                    "l\0"
+                    "1\0"
+                    "d\0"
+                    "AA=\0"
+                    "\0"),
          -1, "malformed base64 data for d"},
         {"unclosed group",
-         BYTES("{\0"
-               "k\0"
-               "v\0"
-               "\0"),
+         UNIT_BYTES("{\0"
+                    "k\0"
+                    "v\0"
+                    "\0"),
          -1, "end of list inside a group"},
         {"nested group",
-         BYTES("{\0"
-               "{\0"
-               "}\0"
-               "}\0"
-               "\0"),
+         UNIT_BYTES("{\0"
+                    "{\0"
+                    "}\0"
+                    "}\0"
+                    "\0"),
          -1, "nested group inside a group"},
         {"close outside a group",
-         BYTES("}\0"
-               "\0"),
+         UNIT_BYTES("}\0"
+                    "\0"),
          -1, "\"}\" outside a group"},
     };
     struct buf *s = buf_alloc(0);
     struct buf *d = buf_alloc(0);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct stream *sp = feed(cases[i].input, cases[i].len);
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
+        struct stream *sp = unit_stream_feed(cases[i].input, cases[i].len);
         int iv = 0;
         long lv = 0;
         int got;
 
-        capture_start();
+        unit_capture_start();
         got = attr_scan(sp, ATTR_FLAG_NONE, ATTR_RECV_INT("i", &iv),
                         ATTR_RECV_STR("s", s), ATTR_RECV_LONG("l", &lv),
                         ATTR_RECV_DATA("d", d), ATTR_END);
-        capture_stop();
-        if (got != cases[i].want) {
-            fprintf(stderr, "case \"%s\": got %d want %d\n", cases[i].name, got,
-                    cases[i].want);
-            CU_FAIL(cases[i].name);
-        }
-        if (cases[i].warning[0] == 0) {
-            CU_ASSERT_EQUAL(warnings, 0);
-        } else if (strstr(last_warning, cases[i].warning) == NULL) {
-            fprintf(stderr, "case \"%s\": warning \"%s\"\n", cases[i].name,
-                    last_warning);
-            CU_FAIL(cases[i].name);
-        }
+        unit_capture_stop();
+        UNIT_CHECK_INT(cases[i].name, got, cases[i].want);
+        UNIT_CHECK_WARNING(cases[i].name, cases[i].warning);
         stream_close(sp);
     }
     buf_free(s);
@@ -650,51 +577,52 @@ static void test_attr_scan_limit(void)
         int want;
     } cases[] = {
         {"value at the limit",
-         BYTES("v\0"
-               "0123456789\0"
-               "\0"),
+         UNIT_BYTES("v\0"
+                    "0123456789\0"
+                    "\0"),
          1},
         {"value over the limit",
-         BYTES("v\0"
-               "0123456789X\0"
-               "\0"),
+         UNIT_BYTES("v\0"
+                    "0123456789X\0"
+                    "\0"),
          -1},
         {"unknown name at the limit",
-         BYTES("abcdefghij\0"
-               "x\0"
-               "v\0"
-               "1\0"
-               "\0"),
+         UNIT_BYTES("abcdefghij\0"
+                    "x\0"
+                    "v\0"
+                    "1\0"
+                    "\0"),
          1},
         {"unknown name over the limit",
-         BYTES("abcdefghijk\0"
-               "x\0"
-               "v\0"
-               "1\0"
-               "\0"),
+         UNIT_BYTES("abcdefghijk\0"
+                    "x\0"
+                    "v\0"
+                    "1\0"
+                    "\0"),
          -1},
         {"skipped value over the limit",
-         BYTES("u\0"
-               "0123456789X\0"
-               "v\0"
-               "1\0"
-               "\0"),
+         UNIT_BYTES("u\0"
+                    "0123456789X\0"
+                    "v\0"
+                    "1\0"
+                    "\0"),
          -1},
     };
     struct buf *v = buf_alloc(0);
 
     attr_set_limit(10);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct stream *sp = feed(cases[i].input, cases[i].len);
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
+        struct stream *sp = unit_stream_feed(cases[i].input, cases[i].len);
         int got;
 
-        capture_start();
+        unit_capture_start();
         got = attr_scan(sp, ATTR_FLAG_NONE, ATTR_RECV_STR("v", v), ATTR_END);
-        capture_stop();
+        unit_capture_stop();
         if (got != cases[i].want)
             CU_FAIL(cases[i].name);
         if (cases[i].want < 0)
-            CU_ASSERT(strstr(last_warning, "longer than 10 bytes") != NULL);
+            CU_ASSERT(strstr(unit_last_warning(), "longer than 10 bytes") !=
+                      NULL);
         stream_close(sp);
     }
     attr_set_limit(ATTR_LIMIT_DEFAULT);
@@ -714,12 +642,12 @@ static void test_attr_scan_default_limit(void)
         for (size_t i = 0; i < len; i++)
             buf_append_char(input, 'x');
         buf_append(input, "\0\0", 2);
-        sp = feed(buf_str(input), buf_len(input));
-        capture_start();
+        sp = unit_stream_feed(buf_str(input), buf_len(input));
+        unit_capture_start();
         CU_ASSERT_EQUAL(
             attr_scan(sp, ATTR_FLAG_NONE, ATTR_RECV_STR("v", v), ATTR_END),
             len == 8192 ? 1 : -1);
-        capture_stop();
+        unit_capture_stop();
         stream_close(sp);
     }
     buf_free(input);
@@ -763,33 +691,30 @@ static void test_attr_scan_timeout(void)
         size_t len;
         int warned;
     } cases[] = {
-        {"silent from the start", BYTES(""), 0},
+        {"silent from the start", UNIT_BYTES(""), 0},
         {"silent mid-list",
-         BYTES("status\0"
-               "0\0"),
+         UNIT_BYTES("status\0"
+                    "0\0"),
          1},
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int fds[2];
-        struct stream *sp;
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
+        int peer;
+        struct stream *sp =
+            unit_stream_silent(cases[i].input, cases[i].len, &peer);
         int status;
 
-        CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-        CU_ASSERT_FATAL(write(fds[1], cases[i].input, cases[i].len) ==
-                        (ssize_t)cases[i].len);
-        sp = stream_fdopen(fds[0], 1);
-        stream_set_timeout_ms(sp, 100);
-        capture_start();
+        unit_capture_start();
         if (attr_scan(sp, ATTR_FLAG_NONE, ATTR_RECV_INT("status", &status),
                       ATTR_END) != -1)
             CU_FAIL(cases[i].name);
-        CU_ASSERT_EQUAL(warnings, cases[i].warned);
+        CU_ASSERT_EQUAL(unit_warning_count(), cases[i].warned);
         if (cases[i].warned)
-            CU_ASSERT(strstr(last_warning, "time limit exceeded") != NULL);
-        capture_stop();
+            CU_ASSERT(strstr(unit_last_warning(), "time limit exceeded") !=
+                      NULL);
+        unit_capture_stop();
         stream_close(sp);
-        close(fds[1]);
+        close(peer);
     }
 }
 
@@ -810,7 +735,7 @@ static void test_attr_scan_table(void)
                                 "after\0"
                                 "1\0"
                                 "\0";
-    struct stream *sp = feed(input, LEN(input));
+    struct stream *sp = unit_stream_feed(input, UNIT_LEN(input));
     struct attr_table *table = attr_table_create();
     int after = 0;
 
@@ -850,20 +775,20 @@ static void test_attr_scan_count_limit(void)
                "\0",
                5);
 
-    sp = feed(buf_str(input), buf_len(input));
-    capture_start();
+    sp = unit_stream_feed(buf_str(input), buf_len(input));
+    unit_capture_start();
     CU_ASSERT_EQUAL(attr_scan_table(sp, ATTR_FLAG_NONE, table), -1);
-    CU_ASSERT(strstr(last_warning, "more than 1024 attributes") != NULL);
-    capture_stop();
+    CU_ASSERT(strstr(unit_last_warning(), "more than 1024 attributes") != NULL);
+    unit_capture_stop();
     CU_ASSERT_EQUAL(table->count, ATTR_COUNT_LIMIT);
     stream_close(sp);
 
-    sp = feed(buf_str(input), buf_len(input));
-    capture_start();
+    sp = unit_stream_feed(buf_str(input), buf_len(input));
+    unit_capture_start();
     CU_ASSERT_EQUAL(
         attr_scan(sp, ATTR_FLAG_NONE, ATTR_RECV_INT("v", &v), ATTR_END), -1);
-    CU_ASSERT(strstr(last_warning, "unrequested attributes") != NULL);
-    capture_stop();
+    CU_ASSERT(strstr(unit_last_warning(), "unrequested attributes") != NULL);
+    unit_capture_stop();
     stream_close(sp);
     buf_free(input);
     attr_table_free(table);
@@ -881,42 +806,36 @@ static void test_attr_announce(void)
         int want;
         const char *warning;
     } cases[] = {
-        {"good", golden, LEN(golden), 0, ""},
-        {"good, with more", BYTES("protocol\0cleanup_protocol\0x\0y\0\0"), 0,
-         ""},
-        {"other protocol", BYTES("protocol\0mail_queue_list_protocol\0\0"), -1,
-         "expected cleanup_protocol, received mail_queue_list_protocol"},
-        {"no protocol name", BYTES("queue_id\0ABC\0\0"), -1,
+        {"good", golden, UNIT_LEN(golden), 0, ""},
+        {"good, with more", UNIT_BYTES("protocol\0cleanup_protocol\0x\0y\0\0"),
+         0, ""},
+        {"other protocol", UNIT_BYTES("protocol\0mail_queue_list_protocol\0\0"),
+         -1, "expected cleanup_protocol, received mail_queue_list_protocol"},
+        {"no protocol name", UNIT_BYTES("queue_id\0ABC\0\0"), -1,
          "expected protocol cleanup_protocol announcement, received a list "
          "without a protocol name"},
-        {"nothing", BYTES(""), -1,
+        {"nothing", UNIT_BYTES(""), -1,
          "expected protocol cleanup_protocol announcement, received none: "
          "unexpected disconnect"},
-        {"cut short", BYTES("protocol\0clea"), -1, "received none"},
+        {"cut short", UNIT_BYTES("protocol\0clea"), -1, "received none"},
     };
     struct sink sk;
 
     sink_open(&sk);
     CU_ASSERT_EQUAL(attr_announce(sk.sp, "cleanup_protocol"), 0);
-    CU_ASSERT(sink_equals(&sk, golden, LEN(golden)));
+    CU_ASSERT(sink_equals(&sk, golden, UNIT_LEN(golden)));
     CU_ASSERT_EQUAL(attr_expect_announce(sink_reader(&sk), "cleanup_protocol"),
                     0);
     sink_close(&sk);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct stream *sp = feed(cases[i].sent, cases[i].len);
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
+        struct stream *sp = unit_stream_feed(cases[i].sent, cases[i].len);
 
-        capture_start();
+        unit_capture_start();
         if (attr_expect_announce(sp, "cleanup_protocol") != cases[i].want)
             CU_FAIL(cases[i].name);
-        if (cases[i].warning[0] == 0) {
-            CU_ASSERT_EQUAL(warnings, 0);
-        } else if (strstr(last_warning, cases[i].warning) == NULL) {
-            fprintf(stderr, "case \"%s\": warning \"%s\"\n", cases[i].name,
-                    last_warning);
-            CU_FAIL(cases[i].name);
-        }
-        capture_stop();
+        UNIT_CHECK_WARNING(cases[i].name, cases[i].warning);
+        unit_capture_stop();
         stream_close(sp);
     }
 }
@@ -963,12 +882,12 @@ static void test_attr_socket_exchange(void)
     CU_ASSERT_EQUAL(status, 0);
     CU_ASSERT(buf_equal_str(reason, ""));
     /* The server is gone: a clean EOF, no warning. */
-    capture_start();
+    unit_capture_start();
     CU_ASSERT_EQUAL(attr_scan(client, ATTR_FLAG_STRICT,
                               ATTR_RECV_INT("status", &status), ATTR_END),
                     -1);
-    CU_ASSERT_EQUAL(warnings, 0);
-    capture_stop();
+    CU_ASSERT_EQUAL(unit_warning_count(), 0);
+    unit_capture_stop();
     stream_close(client);
     buf_free(reason);
     buf_free(queue_id);

@@ -29,13 +29,11 @@ static const struct {
     {"NUL only", "\0", 1, "AA=="},
 };
 
-#define NVECTORS (sizeof(base64_vectors) / sizeof(base64_vectors[0]))
-
 static void test_base64_encode_vectors(void)
 {
     struct buf *bp = buf_alloc(0);
 
-    for (size_t i = 0; i < NVECTORS; i++) {
+    for (size_t i = 0; i < UNIT_COUNT(base64_vectors); i++) {
         buf_set_str(bp, "prefix:");
         base64_encode(bp, base64_vectors[i].plain, base64_vectors[i].plain_len);
         CU_ASSERT_STRING_EQUAL(buf_str(bp) + 7, base64_vectors[i].encoded);
@@ -50,7 +48,7 @@ static void test_base64_decode_vectors(void)
 {
     struct buf *bp = buf_alloc(0);
 
-    for (size_t i = 0; i < NVECTORS; i++) {
+    for (size_t i = 0; i < UNIT_COUNT(base64_vectors); i++) {
         buf_set_str(bp, "x");
         CU_ASSERT_EQUAL(base64_decode(bp, base64_vectors[i].encoded,
                                       strlen(base64_vectors[i].encoded)),
@@ -86,7 +84,7 @@ static void test_base64_decode_malformed(void)
     };
     struct buf *bp = buf_alloc(0);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         buf_set_str(bp, "keep");
         if (base64_decode(bp, cases[i].text, strlen(cases[i].text)) != -1)
             CU_FAIL(cases[i].name);

@@ -17,40 +17,6 @@
 #include "param.h"
 #include "unit.h"
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Report which table case failed, then assert. */
-#define CHECK_STR(name, got, want)                                             \
-    do {                                                                       \
-        const char *g_ = (got);                                                \
-        const char *w_ = (want);                                               \
-        if (g_ == NULL || strcmp(g_, w_) != 0)                                 \
-            fprintf(stderr, "\n  case \"%s\": got \"%s\", want \"%s\"\n",      \
-                    (name), g_ ? g_ : "(null)", w_);                           \
-        CU_ASSERT_PTR_NOT_NULL(g_);                                            \
-        if (g_)                                                                \
-            CU_ASSERT_STRING_EQUAL(g_, w_);                                    \
-    } while (0)
-
-#define CHECK_INT(name, got, want)                                             \
-    do {                                                                       \
-        long g_ = (long)(got);                                                 \
-        long w_ = (long)(want);                                                \
-        if (g_ != w_)                                                          \
-            fprintf(stderr, "\n  case \"%s\": got %ld, want %ld\n", (name),    \
-                    g_, w_);                                                   \
-        CU_ASSERT_EQUAL(g_, w_);                                               \
-    } while (0)
-
-#define CHECK_HAS(name, text, part)                                            \
-    do {                                                                       \
-        const char *t_ = (text);                                               \
-        if (strstr(t_, (part)) == NULL)                                        \
-            fprintf(stderr, "\n  case \"%s\": \"%s\" lacks \"%s\"\n", (name),  \
-                    t_, (part));                                               \
-        CU_ASSERT_PTR_NOT_NULL(strstr(t_, (part)));                            \
-    } while (0)
-
 /* Write text to a fresh file in the test directory; caller frees. */
 static char *write_tmp(const char *name, const char *text)
 {
@@ -96,15 +62,15 @@ static void test_read_logical_lines(void)
     };
     struct buf *err = buf_alloc(100);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct conf *conf = conf_create();
         int ret = conf_read_text(conf, "main.cf", cases[i].text,
                                  strlen(cases[i].text), err);
 
-        CHECK_INT(cases[i].name, ret, 0);
+        UNIT_CHECK_INT(cases[i].name, ret, 0);
         if (cases[i].want) {
-            CHECK_STR(cases[i].name, conf_raw(conf, cases[i].param),
-                      cases[i].want);
+            UNIT_CHECK_STR(cases[i].name, conf_raw(conf, cases[i].param),
+                           cases[i].want);
         } else {
             CU_ASSERT_PTR_NULL(conf_raw(conf, cases[i].param));
         }
@@ -164,14 +130,14 @@ static void test_read_errors(void)
     };
     struct buf *err = buf_alloc(100);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct conf *conf = conf_create();
 
-        CHECK_INT(cases[i].name,
-                  conf_read_text(conf, "main.cf", cases[i].text,
-                                 strlen(cases[i].text), err),
-                  -1);
-        CHECK_STR(cases[i].name, buf_str(err), cases[i].want);
+        UNIT_CHECK_INT(cases[i].name,
+                       conf_read_text(conf, "main.cf", cases[i].text,
+                                      strlen(cases[i].text), err),
+                       -1);
+        UNIT_CHECK_STR(cases[i].name, buf_str(err), cases[i].want);
         conf_free(conf);
     }
     buf_free(err);
@@ -195,30 +161,18 @@ static void test_read_nul_byte(void)
     buf_free(want);
 }
 
-static int captured_warnings;
-static char captured_text[512];
-
-static void capture(enum msg_level level, const char *text)
-{
-    if (level == MSG_WARN) {
-        captured_warnings++;
-        snprintf(captured_text, sizeof(captured_text), "%s", text);
-    }
-}
-
 static void test_read_only_ignored(void)
 {
     static const char text[] = "process_id = 1\nservice_name = x\na = b\n";
     struct conf *conf = conf_create();
     struct buf *err = buf_alloc(100);
 
-    captured_warnings = 0;
-    msg_set_capture(capture);
+    unit_capture_start();
     CU_ASSERT_EQUAL(conf_read_text(conf, "main.cf", text, strlen(text), err),
                     0);
-    msg_set_capture(NULL);
-    CU_ASSERT_EQUAL(captured_warnings, 2);
-    CU_ASSERT_STRING_EQUAL(captured_text,
+    unit_capture_stop();
+    CU_ASSERT_EQUAL(unit_warning_count(), 2);
+    CU_ASSERT_STRING_EQUAL(unit_last_warning(),
                            "warning: main.cf, line 2: ignoring read-only "
                            "parameter \"service_name\"");
     CU_ASSERT_PTR_NULL(conf_raw(conf, "process_id"));
@@ -414,17 +368,17 @@ static void test_expand(void)
 
     CU_ASSERT_EQUAL(conf_read_text(conf, "main.cf", setup, strlen(setup), err),
                     0);
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         int ret = conf_expand(conf, cases[i].text, out, err);
 
-        CHECK_INT(cases[i].name, ret, 0);
+        UNIT_CHECK_INT(cases[i].name, ret, 0);
         if (strcmp(cases[i].name, "table default chain") == 0) {
             CU_ASSERT(strncmp(buf_str(out), "local:", 6) == 0 &&
                       buf_len(out) > 6);
         } else {
-            CHECK_STR(cases[i].name, buf_str(out), cases[i].want);
+            UNIT_CHECK_STR(cases[i].name, buf_str(out), cases[i].want);
         }
-        CHECK_STR(cases[i].name, buf_str(err), "");
+        UNIT_CHECK_STR(cases[i].name, buf_str(err), "");
     }
     conf_free(conf);
     buf_free(out);
@@ -456,11 +410,12 @@ static void test_expand_undefined(void)
     struct buf *err = buf_alloc(10);
 
     conf_set(conf, "ref", "<$gone>");
-    for (size_t i = 0; i < COUNT(cases); i++) {
-        CHECK_INT(cases[i].name, conf_expand(conf, cases[i].text, out, err),
-                  cases[i].count);
-        CHECK_STR(cases[i].name, buf_str(out), cases[i].want);
-        CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
+        UNIT_CHECK_INT(cases[i].name,
+                       conf_expand(conf, cases[i].text, out, err),
+                       cases[i].count);
+        UNIT_CHECK_STR(cases[i].name, buf_str(out), cases[i].want);
+        UNIT_CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
     }
     /* err may be NULL: only the count. */
     CU_ASSERT_EQUAL(conf_expand(conf, "$nosuch", out, NULL), 1);
@@ -516,10 +471,10 @@ static void test_expand_errors(void)
     conf_set(conf, "loop_c", "$loop_c");
     conf_set(conf, "bad_value", "${x");
     conf_set(conf, "a", "A");
-    for (size_t i = 0; i < COUNT(cases); i++) {
-        CHECK_INT(cases[i].name, conf_expand(conf, cases[i].text, out, err),
-                  -1);
-        CHECK_HAS(cases[i].name, buf_str(err), cases[i].err);
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
+        UNIT_CHECK_INT(cases[i].name,
+                       conf_expand(conf, cases[i].text, out, err), -1);
+        UNIT_CHECK_HAS(cases[i].name, buf_str(err), cases[i].err);
     }
     conf_free(conf);
     buf_free(out);
@@ -611,17 +566,18 @@ static void test_split_list(void)
     struct buf *err = buf_alloc(10);
     struct buf *joined = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct conf_list list;
 
         conf_list_init(&list);
-        CHECK_INT(cases[i].name, conf_split_list(cases[i].text, &list, err), 0);
+        UNIT_CHECK_INT(cases[i].name,
+                       conf_split_list(cases[i].text, &list, err), 0);
         buf_reset(joined);
         for (size_t j = 0; j < list.count; j++)
             buf_append_printf(joined, "%s%s", j ? "|" : "", list.items[j]);
-        CHECK_STR(cases[i].name, buf_str(joined), cases[i].want);
+        UNIT_CHECK_STR(cases[i].name, buf_str(joined), cases[i].want);
         if (strcmp(cases[i].name, "empty group") == 0)
-            CHECK_INT(cases[i].name, list.count, 1);
+            UNIT_CHECK_INT(cases[i].name, list.count, 1);
         CU_ASSERT_PTR_NULL(list.items[list.count]);
         conf_list_free(&list);
     }
@@ -643,13 +599,13 @@ static void test_split_list_errors(void)
     };
     struct buf *err = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct conf_list list;
 
         conf_list_init(&list);
-        CHECK_INT(cases[i].name, conf_split_list(cases[i].text, &list, err),
-                  -1);
-        CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
+        UNIT_CHECK_INT(cases[i].name,
+                       conf_split_list(cases[i].text, &list, err), -1);
+        UNIT_CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
         conf_list_free(&list);
     }
     buf_free(err);
@@ -710,15 +666,16 @@ static void test_edit(void)
     char *path = unit_tmpfile("edit.cf");
     struct buf *err = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct conf *conf = conf_create();
         char *got;
 
         unit_write_file(path, cases[i].before, strlen(cases[i].before));
-        CHECK_INT(cases[i].name,
-                  conf_edit_file(path, cases[i].param, cases[i].value, err), 0);
+        UNIT_CHECK_INT(
+            cases[i].name,
+            conf_edit_file(path, cases[i].param, cases[i].value, err), 0);
         got = unit_read_file(path, NULL);
-        CHECK_STR(cases[i].name, got, cases[i].after);
+        UNIT_CHECK_STR(cases[i].name, got, cases[i].after);
         /* And the result reads back as intended. */
         CU_ASSERT_EQUAL(conf_read_file(conf, path, err), 0);
         mem_free(got);

@@ -63,7 +63,7 @@ static void test_buf_printf(void)
     };
     struct buf *bp = buf_alloc(4);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         buf_set_str(bp, cases[i].prefix);
         buf_append_printf(bp, "n=%d", cases[i].number);
         CU_ASSERT_STRING_EQUAL(buf_str(bp), cases[i].want);

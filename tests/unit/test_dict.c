@@ -19,19 +19,7 @@
 #include "buf.h"
 #include "dict.h"
 #include "mem.h"
-#include "msg.h"
 #include "unit.h"
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* The last warning logged, for cases that expect one. */
-static char last_warning[4096];
-
-static void capture(enum msg_level level, const char *text)
-{
-    if (level == MSG_WARN)
-        snprintf(last_warning, sizeof(last_warning), "%s", text);
-}
 
 /* A fresh path (without suffix) in the test directory. */
 static char *fresh_path(const char *stem)
@@ -72,7 +60,7 @@ static void test_dict_static(void)
     };
     struct buf *err = buf_alloc(0);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct dict *dict;
         const char *value;
 
@@ -127,7 +115,7 @@ static void test_dict_inline_lookup(void)
     };
     struct buf *err = buf_alloc(0);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct dict *dict = dict_open(cases[i].spec, 0, err);
         const char *value;
 
@@ -172,7 +160,7 @@ static void test_dict_inline_malformed(void)
     };
     struct buf *err = buf_alloc(0);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         buf_set_str(err, "junk");
         CU_ASSERT_PTR_NULL(dict_open(cases[i].spec, 0, err));
         CU_ASSERT_STRING_EQUAL(buf_str(err), cases[i].want_err);
@@ -231,7 +219,7 @@ static void test_dict_open_errors(void)
     };
     struct buf *err = buf_alloc(0);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         buf_set_str(err, "junk");
         CU_ASSERT_PTR_NULL(dict_open(cases[i].spec, 0, err));
         CU_ASSERT_STRING_EQUAL(buf_str(err), cases[i].want_err);
@@ -258,7 +246,7 @@ static void test_dict_fold_case_inline(void)
     };
     struct buf *err = buf_alloc(0);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct dict *dict = dict_open("inline:{ user@example.com=a, MiXeD=b }",
                                       cases[i].flags, err);
         const char *value;
@@ -369,10 +357,10 @@ static void test_dict_cdb_own_writer(void)
     CU_ASSERT_EQUAL(dict_cdb_add(writer, "empty", "", err), 0);
     CU_ASSERT_EQUAL(dict_cdb_add(writer, "spaced", "a b  c", err), 0);
     CU_ASSERT_EQUAL(dict_cdb_add(writer, "dup", "first", err), 0);
-    msg_set_capture(capture);
-    last_warning[0] = 0;
+    unit_capture_start();
     CU_ASSERT_EQUAL(dict_cdb_add(writer, "dup", "second", err), 1);
-    CU_ASSERT(strstr(last_warning, "duplicate key \"dup\"") != NULL);
+    unit_capture_stop();
+    CU_ASSERT(strstr(unit_last_warning(), "duplicate key \"dup\"") != NULL);
     CU_ASSERT_EQUAL(dict_cdb_add(writer, "", "empty key value", err), 0);
     CU_ASSERT_EQUAL(dict_cdb_commit(writer, err), 0);
     CU_ASSERT_EQUAL(stat(tmp_path, &st), -1);
@@ -380,7 +368,7 @@ static void test_dict_cdb_own_writer(void)
 
     dict = open_cdb(path, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(dict);
-    for (size_t i = 0; i < COUNT(lookups); i++)
+    for (size_t i = 0; i < UNIT_COUNT(lookups); i++)
         check_lookup(dict, lookups[i].key, lookups[i].want);
     CU_ASSERT_EQUAL(dict_changed(dict), 0);
     dict_close(dict);
@@ -483,17 +471,17 @@ static void test_dict_cdb_nul_conventions(void)
         {"keys and values with NUL", 1},
     };
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         char *path = fresh_path("nul");
         char *cdb_path = with_suffix(path, ".cdb");
         struct dict *dict;
 
-        build_cdb_raw(cdb_path, nul_entries, COUNT(nul_entries),
+        build_cdb_raw(cdb_path, nul_entries, UNIT_COUNT(nul_entries),
                       cases[i].with_nul);
         dict = open_cdb(path, 0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(dict);
         /* Values come back without a NUL of their own (strlen checked). */
-        for (size_t j = 0; j < COUNT(nul_entries); j++)
+        for (size_t j = 0; j < UNIT_COUNT(nul_entries); j++)
             check_lookup(dict, nul_entries[j].key, nul_entries[j].value);
         check_lookup(dict, "gamma", NULL);
         check_lookup(dict, "alph", NULL);
@@ -520,7 +508,7 @@ static void test_dict_cdb_sticks_to_first_match(void)
     };
     struct cdb_make make;
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         char *path = fresh_path("mixed");
         char *cdb_path = with_suffix(path, ".cdb");
         int fd = open(cdb_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -609,7 +597,7 @@ static void test_dict_cdb_tinycdb_tool(void)
 
     if (!have_cdb_tool())
         return;
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         char *path = fresh_path("tool");
         char *cdb_path = with_suffix(path, ".cdb");
         char *input_path = with_suffix(path, ".in");
@@ -711,12 +699,12 @@ static void test_dict_cdb_corrupt(void)
     unit_write_file(cdb_path, data, sizeof(data));
     dict = open_cdb(path, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(dict);
-    msg_set_capture(capture);
-    last_warning[0] = 0;
+    unit_capture_start();
     CU_ASSERT_PTR_NULL(dict_lookup(dict, "key"));
+    unit_capture_stop();
     CU_ASSERT_EQUAL(dict_error(dict), DICT_ERR_RETRY);
-    CU_ASSERT(strstr(last_warning, "error reading") != NULL);
-    CU_ASSERT(strstr(last_warning, cdb_path) != NULL);
+    CU_ASSERT(strstr(unit_last_warning(), "error reading") != NULL);
+    CU_ASSERT(strstr(unit_last_warning(), cdb_path) != NULL);
     dict_close(dict);
     mem_free(path);
     mem_free(cdb_path);
@@ -729,7 +717,7 @@ static void test_dict_error_resets(void)
     char *cdb_path = with_suffix(path, ".cdb");
     struct dict *dict;
 
-    build_cdb_raw(cdb_path, nul_entries, COUNT(nul_entries), 0);
+    build_cdb_raw(cdb_path, nul_entries, UNIT_COUNT(nul_entries), 0);
     dict = open_cdb(path, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(dict);
     dict->error = DICT_ERR_RETRY;

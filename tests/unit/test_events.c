@@ -581,7 +581,7 @@ static void test_panics(void)
         {"closed before disable", bug_closed_before_disable},
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++)
         expect_panic(cases[i].bug);
 }
 

@@ -22,8 +22,6 @@
 #include "queue_id.h"
 #include "unit.h"
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
 static void test_mail_queue_name_ok(void)
 {
     static const struct {
@@ -41,7 +39,7 @@ static void test_mail_queue_name_ok(void)
     };
     char name[MAIL_QUEUE_NAME_MAX + 2];
 
-    for (size_t i = 0; i < COUNT(cases); i++)
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++)
         CU_ASSERT_EQUAL(mail_queue_name_ok(cases[i].queue), cases[i].want);
     memset(name, 'q', MAIL_QUEUE_NAME_MAX);
     name[MAIL_QUEUE_NAME_MAX] = 0;
@@ -76,7 +74,7 @@ static void test_mail_queue_file_ready(void)
     CU_ASSERT_EQUAL(MAIL_QUEUE_STAT_CORRUPT, 0400);
     CU_ASSERT_EQUAL(MAIL_QUEUE_STAT_UNTHROTTLE, 040);
     CU_ASSERT_EQUAL(MAIL_QUEUE_STAT_EXPIRE, 010);
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         memset(&st, 0, sizeof(st));
         st.st_mode = cases[i].mode;
         CU_ASSERT_EQUAL(mail_queue_file_ready(&st), cases[i].want);
@@ -100,7 +98,7 @@ static void test_mail_queue_set_hashing(void)
         {"bad queue name", "deferred, de/fer", 1, -1},
     };
 
-    for (size_t i = 0; i < COUNT(cases); i++)
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++)
         CU_ASSERT_EQUAL(mail_queue_set_hashing(cases[i].names, cases[i].depth),
                         cases[i].want);
 
@@ -152,7 +150,7 @@ static void test_mail_queue_path(void)
     };
     struct buf *out = buf_alloc(0);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         CU_ASSERT_EQUAL_FATAL(
             mail_queue_set_hashing(cases[i].hashed, cases[i].depth), 0);
         buf_set_str(out, "junk");
@@ -185,7 +183,7 @@ static void spool_enter(void)
     CU_ASSERT_FATAL(saved_cwd >= 0);
     CU_ASSERT_FATAL(mkdir(dir, 0700) == 0);
     CU_ASSERT_FATAL(chdir(dir) == 0);
-    for (size_t i = 0; i < COUNT(queues); i++)
+    for (size_t i = 0; i < UNIT_COUNT(queues); i++)
         CU_ASSERT_FATAL(mkdir(queues[i], 0700) == 0);
     mem_free(dir);
     umask(077);
@@ -408,8 +406,8 @@ static void test_mail_scan(void)
         {"deferred/Z/9/tmp.1", 0, NULL},
         {"deferred/FLAT123", 0, "FLAT123"}, /* left from a flat setup */
     };
-    char *want[COUNT(extras) + CREATED];
-    char *got[COUNT(extras) + CREATED + 5];
+    char *want[UNIT_COUNT(extras) + CREATED];
+    char *got[UNIT_COUNT(extras) + CREATED + 5];
     size_t want_count = 0;
     size_t got_count = 0;
     struct buf *id = buf_alloc(0);
@@ -426,7 +424,7 @@ static void test_mail_scan(void)
         close(fd);
         want[want_count++] = mem_strdup(buf_str(id));
     }
-    for (size_t i = 0; i < COUNT(extras); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(extras); i++) {
         if (extras[i].is_dir) {
             CU_ASSERT_FATAL(mkdir(extras[i].path, 0700) == 0);
         } else {
@@ -437,7 +435,8 @@ static void test_mail_scan(void)
     }
 
     CU_ASSERT_FATAL((scan = mail_scan_open(MAIL_QUEUE_DEFERRED)) != NULL);
-    while ((name = mail_scan_next(scan)) != NULL && got_count < COUNT(got)) {
+    while ((name = mail_scan_next(scan)) != NULL &&
+           got_count < UNIT_COUNT(got)) {
         struct stat st;
 
         got[got_count++] = mem_strdup(name);

@@ -12,22 +12,7 @@
 #include "buf.h"
 #include "mastercf.h"
 #include "mem.h"
-#include "msg.h"
 #include "unit.h"
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-#define CHECK_STR(name, got, want)                                             \
-    do {                                                                       \
-        const char *g_ = (got);                                                \
-        const char *w_ = (want);                                               \
-        if (g_ == NULL || strcmp(g_, w_) != 0)                                 \
-            fprintf(stderr, "\n  case \"%s\": got \"%s\", want \"%s\"\n",      \
-                    (name), g_ ? g_ : "(null)", w_);                           \
-        CU_ASSERT_PTR_NOT_NULL(g_);                                            \
-        if (g_)                                                                \
-            CU_ASSERT_STRING_EQUAL(g_, w_);                                    \
-    } while (0)
 
 static const char stock[] =
     "#\n"
@@ -183,7 +168,7 @@ static void test_columns(void)
     };
     struct buf *err = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct mastercf cf;
         const struct mastercf_entry *e;
 
@@ -197,7 +182,8 @@ static void test_columns(void)
         CU_ASSERT_EQUAL_FATAL(cf.count, 1);
         e = &cf.entries[0];
         CU_ASSERT_EQUAL(e->type_code, cases[i].type);
-        CHECK_STR(cases[i].name, e->type, mastercf_type_name(cases[i].type));
+        UNIT_CHECK_STR(cases[i].name, e->type,
+                       mastercf_type_name(cases[i].type));
         CU_ASSERT_EQUAL(e->private_sock, cases[i].private_sock);
         CU_ASSERT_EQUAL(e->unpriv, cases[i].unpriv);
         CU_ASSERT_EQUAL(e->chroot, cases[i].chroot);
@@ -246,7 +232,7 @@ static void test_arguments(void)
     struct buf *text = buf_alloc(10);
     struct buf *got = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct mastercf cf;
         const struct mastercf_entry *e;
 
@@ -262,13 +248,13 @@ static void test_arguments(void)
         buf_reset(got);
         for (size_t j = 0; j < e->argc; j++)
             buf_append_printf(got, "%s%s", j ? "|" : "", e->argv[j]);
-        CHECK_STR(cases[i].name, buf_str(got), cases[i].argv);
+        UNIT_CHECK_STR(cases[i].name, buf_str(got), cases[i].argv);
         CU_ASSERT_PTR_NULL(e->argv[e->argc]);
         buf_reset(got);
         for (size_t j = 0; j < e->noverrides; j++)
             buf_append_printf(got, "%s=%s;", e->overrides[j].name,
                               e->overrides[j].value);
-        CHECK_STR(cases[i].name, buf_str(got), cases[i].overrides);
+        UNIT_CHECK_STR(cases[i].name, buf_str(got), cases[i].overrides);
         mastercf_free(&cf);
     }
     buf_free(err);
@@ -341,13 +327,13 @@ static void test_errors(void)
     };
     struct buf *err = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct mastercf cf;
         int ret = mastercf_read_text("master.cf", cases[i].text,
                                      strlen(cases[i].text), &cf, err);
 
         CU_ASSERT_EQUAL(ret, -1);
-        CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
+        UNIT_CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
         CU_ASSERT_EQUAL(cf.count, 0);
         CU_ASSERT_PTR_NULL(cf.entries);
     }
@@ -366,17 +352,6 @@ static void test_missing_file(void)
     buf_free(err);
 }
 
-static int warnings;
-static char warning[512];
-
-static void capture(enum msg_level level, const char *text)
-{
-    if (level == MSG_WARN) {
-        warnings++;
-        snprintf(warning, sizeof(warning), "%s", text);
-    }
-}
-
 static void test_duplicates(void)
 {
     static const char text[] = "a unix - - - - 1 first\n"
@@ -388,15 +363,15 @@ static void test_duplicates(void)
     struct buf *err = buf_alloc(10);
     const struct mastercf_entry *e;
 
-    warnings = 0;
-    msg_set_capture(capture);
+    unit_capture_start();
     CU_ASSERT_EQUAL_FATAL(
         mastercf_read_text("master.cf", text, strlen(text), &cf, err), 0);
-    msg_set_capture(NULL);
-    CU_ASSERT_EQUAL(warnings, 1);
-    CU_ASSERT_STRING_EQUAL(warning, "warning: master.cf, line 5: duplicate "
-                                    "service a/unix (first at line 1); using "
-                                    "the entry at line 5");
+    unit_capture_stop();
+    CU_ASSERT_EQUAL(unit_warning_count(), 1);
+    CU_ASSERT_STRING_EQUAL(unit_last_warning(),
+                           "warning: master.cf, line 5: duplicate "
+                           "service a/unix (first at line 1); using "
+                           "the entry at line 5");
     CU_ASSERT_EQUAL(cf.count, 3);
     e = mastercf_find(&cf, "a", "unix");
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);

@@ -7,54 +7,15 @@
  * limits at and over the boundary, the nested QMQP shape read the way
  * qmqpd reads it, and the in-memory parser on complete and partial input.
  */
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "buf.h"
-#include "mem.h"
 #include "netstring.h"
 #include "stream.h"
 #include "unit.h"
-
-#define LEN(s) (sizeof(s) - 1)
-
-/* A byte string literal and its length (it may hold NUL bytes). */
-#define BYTES(s) s, LEN(s)
-
-/* A stream that reads data and then end of input. */
-static struct stream *feed(const char *data, size_t len)
-{
-    int fds[2];
-    struct stream *sp;
-
-    CU_ASSERT_FATAL(pipe(fds) == 0);
-    CU_ASSERT_FATAL(write(fds[1], data, len) == (ssize_t)len);
-    close(fds[1]);
-    sp = stream_fdopen(fds[0], 1);
-    stream_set_timeout(sp, 5);
-    return sp;
-}
-
-/*
- * A stream that reads data and then nothing: the writer stays connected
- * but silent. *peer is the writer's descriptor, for the caller to close.
- */
-static struct stream *feed_silent(const char *data, size_t len, int *peer)
-{
-    int fds[2];
-    struct stream *sp;
-
-    CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-    CU_ASSERT_FATAL(write(fds[1], data, len) == (ssize_t)len);
-    *peer = fds[1];
-    sp = stream_fdopen(fds[0], 1);
-    stream_set_timeout_ms(sp, 100);
-    return sp;
-}
 
 /* --- netstring_get on one input --- */
 
@@ -67,59 +28,62 @@ static const struct {
     const char *value;
     size_t value_len;
 } get_cases[] = {
-    {"plain", "12:hello world!,", LEN("12:hello world!,"), 100, NETSTRING_OK,
-     "hello world!", 12},
-    {"empty string", BYTES("0:,"), 100, NETSTRING_OK, "", 0},
-    {"empty string with limit 0", BYTES("0:,"), 0, NETSTRING_OK, "", 0},
-    {"leading zeros accepted", BYTES("005:hello,"), 100, NETSTRING_OK, "hello",
-     5},
-    {"binary data", BYTES("7:a\0,:b\n\xff,"), 100, NETSTRING_OK, "a\0,:b\n\xff",
-     7},
-    {"length exactly the limit", BYTES("5:hello,"), 5, NETSTRING_OK, "hello",
-     5},
-    {"leading non-digit", BYTES("x5:hello,"), 100, NETSTRING_ERR_FORMAT, NULL,
-     0},
-    {"leading space", BYTES(" 5:hello,"), 100, NETSTRING_ERR_FORMAT, NULL, 0},
-    {"negative length", BYTES("-1:,"), 100, NETSTRING_ERR_FORMAT, NULL, 0},
-    {"empty length", BYTES(":hello,"), 100, NETSTRING_ERR_FORMAT, NULL, 0},
-    {"empty length of an empty string", BYTES(":,"), 100, NETSTRING_ERR_FORMAT,
+    {"plain", "12:hello world!,", UNIT_LEN("12:hello world!,"), 100,
+     NETSTRING_OK, "hello world!", 12},
+    {"empty string", UNIT_BYTES("0:,"), 100, NETSTRING_OK, "", 0},
+    {"empty string with limit 0", UNIT_BYTES("0:,"), 0, NETSTRING_OK, "", 0},
+    {"leading zeros accepted", UNIT_BYTES("005:hello,"), 100, NETSTRING_OK,
+     "hello", 5},
+    {"binary data", UNIT_BYTES("7:a\0,:b\n\xff,"), 100, NETSTRING_OK,
+     "a\0,:b\n\xff", 7},
+    {"length exactly the limit", UNIT_BYTES("5:hello,"), 5, NETSTRING_OK,
+     "hello", 5},
+    {"leading non-digit", UNIT_BYTES("x5:hello,"), 100, NETSTRING_ERR_FORMAT,
      NULL, 0},
-    {"missing colon", BYTES("5hello,"), 100, NETSTRING_ERR_FORMAT, NULL, 0},
-    {"missing comma", BYTES("5:hello;"), 100, NETSTRING_ERR_FORMAT, NULL, 0},
-    {"data longer than length", BYTES("4:hello,"), 100, NETSTRING_ERR_FORMAT,
-     NULL, 0},
-    {"longer than the limit", BYTES("6:hello!,"), 5, NETSTRING_ERR_SIZE, NULL,
+    {"leading space", UNIT_BYTES(" 5:hello,"), 100, NETSTRING_ERR_FORMAT, NULL,
      0},
-    {"limit 0", BYTES("1:a,"), 0, NETSTRING_ERR_SIZE, NULL, 0},
-    /* Refused at the digit that crosses the limit: no ':' needed. */
-    {"huge length, no colon", BYTES("99999999999999999999999999999999"),
-     SIZE_MAX, NETSTRING_ERR_SIZE, NULL, 0},
-    {"one above SIZE_MAX", BYTES("18446744073709551616:"), SIZE_MAX,
-     NETSTRING_ERR_SIZE, NULL, 0},
-    {"too many leading zeros", BYTES("000000000000000000005:hello,"), 100,
+    {"negative length", UNIT_BYTES("-1:,"), 100, NETSTRING_ERR_FORMAT, NULL, 0},
+    {"empty length", UNIT_BYTES(":hello,"), 100, NETSTRING_ERR_FORMAT, NULL, 0},
+    {"empty length of an empty string", UNIT_BYTES(":,"), 100,
      NETSTRING_ERR_FORMAT, NULL, 0},
-    {"twenty digits accepted", BYTES("00000000000000000005:hello,"), 100,
+    {"missing colon", UNIT_BYTES("5hello,"), 100, NETSTRING_ERR_FORMAT, NULL,
+     0},
+    {"missing comma", UNIT_BYTES("5:hello;"), 100, NETSTRING_ERR_FORMAT, NULL,
+     0},
+    {"data longer than length", UNIT_BYTES("4:hello,"), 100,
+     NETSTRING_ERR_FORMAT, NULL, 0},
+    {"longer than the limit", UNIT_BYTES("6:hello!,"), 5, NETSTRING_ERR_SIZE,
+     NULL, 0},
+    {"limit 0", UNIT_BYTES("1:a,"), 0, NETSTRING_ERR_SIZE, NULL, 0},
+    /* Refused at the digit that crosses the limit: no ':' needed. */
+    {"huge length, no colon", UNIT_BYTES("99999999999999999999999999999999"),
+     SIZE_MAX, NETSTRING_ERR_SIZE, NULL, 0},
+    {"one above SIZE_MAX", UNIT_BYTES("18446744073709551616:"), SIZE_MAX,
+     NETSTRING_ERR_SIZE, NULL, 0},
+    {"too many leading zeros", UNIT_BYTES("000000000000000000005:hello,"), 100,
+     NETSTRING_ERR_FORMAT, NULL, 0},
+    {"twenty digits accepted", UNIT_BYTES("00000000000000000005:hello,"), 100,
      NETSTRING_OK, "hello", 5},
-    {"nothing", BYTES(""), 100, NETSTRING_ERR_EOF, NULL, 0},
-    {"EOF in the length", BYTES("12"), 100, NETSTRING_ERR_EOF, NULL, 0},
-    {"EOF after the colon", BYTES("5:"), 100, NETSTRING_ERR_EOF, NULL, 0},
-    {"EOF in the data", BYTES("10:hello"), 100, NETSTRING_ERR_EOF, NULL, 0},
-    {"EOF before the comma", BYTES("5:hello"), 100, NETSTRING_ERR_EOF, NULL, 0},
+    {"nothing", UNIT_BYTES(""), 100, NETSTRING_ERR_EOF, NULL, 0},
+    {"EOF in the length", UNIT_BYTES("12"), 100, NETSTRING_ERR_EOF, NULL, 0},
+    {"EOF after the colon", UNIT_BYTES("5:"), 100, NETSTRING_ERR_EOF, NULL, 0},
+    {"EOF in the data", UNIT_BYTES("10:hello"), 100, NETSTRING_ERR_EOF, NULL,
+     0},
+    {"EOF before the comma", UNIT_BYTES("5:hello"), 100, NETSTRING_ERR_EOF,
+     NULL, 0},
 };
 
 static void test_netstring_get_table(void)
 {
     struct buf *bp = buf_alloc(0);
 
-    for (size_t i = 0; i < sizeof(get_cases) / sizeof(get_cases[0]); i++) {
-        struct stream *sp = feed(get_cases[i].input, get_cases[i].input_len);
+    for (size_t i = 0; i < UNIT_COUNT(get_cases); i++) {
+        struct stream *sp =
+            unit_stream_feed(get_cases[i].input, get_cases[i].input_len);
         int got = netstring_get(sp, bp, get_cases[i].limit);
 
-        if (got != get_cases[i].want) {
-            fprintf(stderr, "case \"%s\": got %d want %d\n", get_cases[i].name,
-                    got, get_cases[i].want);
-            CU_FAIL(get_cases[i].name);
-        } else if (got == NETSTRING_OK) {
+        UNIT_CHECK_INT(get_cases[i].name, got, get_cases[i].want);
+        if (got == get_cases[i].want && got == NETSTRING_OK) {
             CU_ASSERT_EQUAL(buf_len(bp), get_cases[i].value_len);
             CU_ASSERT(memcmp(buf_str(bp), get_cases[i].value,
                              get_cases[i].value_len) == 0);
@@ -134,7 +98,7 @@ static void test_netstring_get_table(void)
 static void test_netstring_sequence(void)
 {
     static const char input[] = "3:abc,0:,5:de,f\n,";
-    struct stream *sp = feed(input, LEN(input));
+    struct stream *sp = unit_stream_feed(input, UNIT_LEN(input));
     struct buf *bp = buf_alloc(0);
 
     CU_ASSERT_EQUAL(netstring_get(sp, bp, 10), NETSTRING_OK);
@@ -152,7 +116,7 @@ static void test_netstring_sequence(void)
 static void test_netstring_pieces(void)
 {
     static const char input[] = "5:hello,,;";
-    struct stream *sp = feed(input, LEN(input));
+    struct stream *sp = unit_stream_feed(input, UNIT_LEN(input));
     struct buf *bp = buf_alloc(0);
     size_t len = 99;
     int found = -1;
@@ -197,10 +161,10 @@ static void test_netstring_nested(void)
         netstring_encode(inner, rcpts[i], strlen(rcpts[i]));
     buf_set_str(outer, "");
     netstring_encode(outer, buf_str(inner), buf_len(inner));
-    CU_ASSERT_EQUAL(buf_len(outer), LEN(golden));
-    CU_ASSERT(memcmp(buf_str(outer), golden, LEN(golden)) == 0);
+    CU_ASSERT_EQUAL(buf_len(outer), UNIT_LEN(golden));
+    CU_ASSERT(memcmp(buf_str(outer), golden, UNIT_LEN(golden)) == 0);
 
-    sp = feed(buf_str(outer), buf_len(outer));
+    sp = unit_stream_feed(buf_str(outer), buf_len(outer));
     CU_ASSERT_EQUAL(netstring_get_length(sp, SIZE_MAX, &len), NETSTRING_OK);
     CU_ASSERT_EQUAL(len, 24);
     CU_ASSERT_EQUAL(netstring_get(sp, bp, 1000), NETSTRING_OK);
@@ -223,7 +187,7 @@ static void test_netstring_nested(void)
     stream_close(sp);
 
     /* The client went away after the last recipient: no outer ','. */
-    sp = feed(buf_str(outer), buf_len(outer) - 1);
+    sp = unit_stream_feed(buf_str(outer), buf_len(outer) - 1);
     CU_ASSERT_EQUAL(netstring_get_length(sp, SIZE_MAX, &len), NETSTRING_OK);
     for (int i = 0; i < 4; i++)
         CU_ASSERT_EQUAL(netstring_get(sp, bp, 100), NETSTRING_OK);
@@ -249,10 +213,10 @@ static void test_netstring_timeout(void)
     };
     struct buf *bp = buf_alloc(0);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         int peer;
         struct stream *sp =
-            feed_silent(cases[i].input, strlen(cases[i].input), &peer);
+            unit_stream_silent(cases[i].input, strlen(cases[i].input), &peer);
 
         if (netstring_get(sp, bp, 100) != NETSTRING_ERR_TIME)
             CU_FAIL(cases[i].name);
@@ -267,7 +231,7 @@ static void test_netstring_timeout(void)
 static void test_netstring_disconnect(void)
 {
     int peer;
-    struct stream *sp = feed_silent(BYTES("10:hello"), &peer);
+    struct stream *sp = unit_stream_silent(UNIT_BYTES("10:hello"), &peer);
     struct buf *bp = buf_alloc(0);
 
     close(peer);
@@ -285,24 +249,19 @@ static void test_netstring_roundtrip(void)
         const char *encoded;
         size_t enc_len;
     } cases[] = {
-        {BYTES(""), BYTES("0:,")},
-        {BYTES("a"), BYTES("1:a,")},
-        {BYTES("hello world!"), BYTES("12:hello world!,")},
-        {BYTES("1:a,"), BYTES("4:1:a,,")},
-        {BYTES("\0\0"), BYTES("2:\0\0,")},
+        {UNIT_BYTES(""), UNIT_BYTES("0:,")},
+        {UNIT_BYTES("a"), UNIT_BYTES("1:a,")},
+        {UNIT_BYTES("hello world!"), UNIT_BYTES("12:hello world!,")},
+        {UNIT_BYTES("1:a,"), UNIT_BYTES("4:1:a,,")},
+        {UNIT_BYTES("\0\0"), UNIT_BYTES("2:\0\0,")},
     };
-    char *path = unit_tmpfile("roundtrip");
-    struct stream *sp;
+    struct stream *sp = unit_stream_tmpfile("roundtrip", NULL);
     struct buf *bp = buf_alloc(0);
     struct buf *big = buf_alloc(0);
-    int fd;
 
     for (size_t i = 0; i < 100000; i++)
         buf_append_char(big, (int)(i * 13));
-    fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    CU_ASSERT_FATAL(fd >= 0);
-    sp = stream_fdopen(fd, 1);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         buf_reset(bp);
         netstring_encode(bp, cases[i].data, cases[i].len);
         CU_ASSERT_EQUAL(buf_len(bp), cases[i].enc_len);
@@ -311,21 +270,20 @@ static void test_netstring_roundtrip(void)
     }
     CU_ASSERT_EQUAL(netstring_put(sp, buf_str(big), buf_len(big)), 0);
     CU_ASSERT_EQUAL(stream_seek(sp, 0, SEEK_SET), 0);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         CU_ASSERT_EQUAL(netstring_get(sp, bp, 100), NETSTRING_OK);
         CU_ASSERT_EQUAL(buf_len(bp), cases[i].len);
         CU_ASSERT(memcmp(buf_str(bp), cases[i].data, cases[i].len) == 0);
     }
     CU_ASSERT_EQUAL(netstring_get(sp, bp, 99999), NETSTRING_ERR_SIZE);
     CU_ASSERT_EQUAL(stream_seek(sp, 0, SEEK_SET), 0);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++)
         CU_ASSERT_EQUAL(netstring_get(sp, bp, 100), NETSTRING_OK);
     CU_ASSERT_EQUAL(netstring_get(sp, bp, 100000), NETSTRING_OK);
     CU_ASSERT_EQUAL(buf_len(bp), 100000);
     CU_ASSERT(memcmp(buf_str(bp), buf_str(big), 100000) == 0);
     CU_ASSERT_EQUAL(netstring_get(sp, bp, 100), NETSTRING_ERR_EOF);
     stream_close(sp);
-    mem_free(path);
     buf_free(bp);
     buf_free(big);
 }
@@ -344,37 +302,42 @@ static void test_netstring_parse_table(void)
         size_t value_len;
         size_t consumed;
     } cases[] = {
-        {"plain", BYTES("5:hello,"), 100, NETSTRING_OK, BYTES("hello"), 8},
-        {"trailing data", BYTES("5:hello,3:abc,"), 100, NETSTRING_OK,
-         BYTES("hello"), 8},
-        {"empty", BYTES("0:,"), 100, NETSTRING_OK, BYTES(""), 3},
-        {"leading zero", BYTES("05:hello,"), 100, NETSTRING_OK, BYTES("hello"),
-         9},
-        {"binary", BYTES("3:\0,\0,"), 100, NETSTRING_OK, BYTES("\0,\0"), 6},
-        {"no input", BYTES(""), 100, NETSTRING_ERR_EOF, NULL, 0, 0},
-        {"partial length", BYTES("1"), 100, NETSTRING_ERR_EOF, NULL, 0, 0},
-        {"partial data", BYTES("5:hel"), 100, NETSTRING_ERR_EOF, NULL, 0, 0},
-        {"no comma yet", BYTES("5:hello"), 100, NETSTRING_ERR_EOF, NULL, 0, 0},
-        {"leading non-digit", BYTES("a5:hello,"), 100, NETSTRING_ERR_FORMAT,
+        {"plain", UNIT_BYTES("5:hello,"), 100, NETSTRING_OK,
+         UNIT_BYTES("hello"), 8},
+        {"trailing data", UNIT_BYTES("5:hello,3:abc,"), 100, NETSTRING_OK,
+         UNIT_BYTES("hello"), 8},
+        {"empty", UNIT_BYTES("0:,"), 100, NETSTRING_OK, UNIT_BYTES(""), 3},
+        {"leading zero", UNIT_BYTES("05:hello,"), 100, NETSTRING_OK,
+         UNIT_BYTES("hello"), 9},
+        {"binary", UNIT_BYTES("3:\0,\0,"), 100, NETSTRING_OK,
+         UNIT_BYTES("\0,\0"), 6},
+        {"no input", UNIT_BYTES(""), 100, NETSTRING_ERR_EOF, NULL, 0, 0},
+        {"partial length", UNIT_BYTES("1"), 100, NETSTRING_ERR_EOF, NULL, 0, 0},
+        {"partial data", UNIT_BYTES("5:hel"), 100, NETSTRING_ERR_EOF, NULL, 0,
+         0},
+        {"no comma yet", UNIT_BYTES("5:hello"), 100, NETSTRING_ERR_EOF, NULL, 0,
+         0},
+        {"leading non-digit", UNIT_BYTES("a5:hello,"), 100,
+         NETSTRING_ERR_FORMAT, NULL, 0, 0},
+        {"empty length", UNIT_BYTES(":,"), 100, NETSTRING_ERR_FORMAT, NULL, 0,
+         0},
+        {"missing colon", UNIT_BYTES("5hello,"), 100, NETSTRING_ERR_FORMAT,
          NULL, 0, 0},
-        {"empty length", BYTES(":,"), 100, NETSTRING_ERR_FORMAT, NULL, 0, 0},
-        {"missing colon", BYTES("5hello,"), 100, NETSTRING_ERR_FORMAT, NULL, 0,
-         0},
-        {"missing comma", BYTES("5:hello."), 100, NETSTRING_ERR_FORMAT, NULL, 0,
-         0},
-        {"over the limit", BYTES("6:hello!,"), 5, NETSTRING_ERR_SIZE, NULL, 0,
-         0},
-        {"over the limit, incomplete", BYTES("6"), 5, NETSTRING_ERR_SIZE, NULL,
+        {"missing comma", UNIT_BYTES("5:hello."), 100, NETSTRING_ERR_FORMAT,
+         NULL, 0, 0},
+        {"over the limit", UNIT_BYTES("6:hello!,"), 5, NETSTRING_ERR_SIZE, NULL,
          0, 0},
-        {"huge", BYTES("999999999999999999999999:"), SIZE_MAX,
+        {"over the limit, incomplete", UNIT_BYTES("6"), 5, NETSTRING_ERR_SIZE,
+         NULL, 0, 0},
+        {"huge", UNIT_BYTES("999999999999999999999999:"), SIZE_MAX,
          NETSTRING_ERR_SIZE, NULL, 0, 0},
-        {"huge length, little data", BYTES("184467440737095516:x"), SIZE_MAX,
-         NETSTRING_ERR_EOF, NULL, 0, 0},
-        {"too many zeros", BYTES("000000000000000000000:,"), 100,
+        {"huge length, little data", UNIT_BYTES("184467440737095516:x"),
+         SIZE_MAX, NETSTRING_ERR_EOF, NULL, 0, 0},
+        {"too many zeros", UNIT_BYTES("000000000000000000000:,"), 100,
          NETSTRING_ERR_FORMAT, NULL, 0, 0},
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         const char *value = NULL;
         size_t value_len = 0;
         size_t consumed = 0;
@@ -382,11 +345,8 @@ static void test_netstring_parse_table(void)
             netstring_parse(cases[i].input, cases[i].input_len, cases[i].limit,
                             &value, &value_len, &consumed);
 
-        if (got != cases[i].want) {
-            fprintf(stderr, "case \"%s\": got %d want %d\n", cases[i].name, got,
-                    cases[i].want);
-            CU_FAIL(cases[i].name);
-        } else if (got == NETSTRING_OK) {
+        UNIT_CHECK_INT(cases[i].name, got, cases[i].want);
+        if (got == cases[i].want && got == NETSTRING_OK) {
             CU_ASSERT_EQUAL(value_len, cases[i].value_len);
             CU_ASSERT(memcmp(value, cases[i].value, value_len) == 0);
             CU_ASSERT_EQUAL(consumed, cases[i].consumed);
@@ -410,10 +370,10 @@ static void test_netstring_parse_nested(void)
     size_t pos = 0;
     int n = 0;
 
-    CU_ASSERT_EQUAL_FATAL(
-        netstring_parse(input, LEN(input), 100, &outer, &outer_len, &consumed),
-        NETSTRING_OK);
-    CU_ASSERT_EQUAL(consumed, LEN(input));
+    CU_ASSERT_EQUAL_FATAL(netstring_parse(input, UNIT_LEN(input), 100, &outer,
+                                          &outer_len, &consumed),
+                          NETSTRING_OK);
+    CU_ASSERT_EQUAL(consumed, UNIT_LEN(input));
     while (pos < outer_len) {
         CU_ASSERT_EQUAL_FATAL(netstring_parse(outer + pos, outer_len - pos, 100,
                                               &value, &value_len, &used),
@@ -442,7 +402,7 @@ static void test_netstring_strerror(void)
         {42, "unknown netstring error"},
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++)
         CU_ASSERT_STRING_EQUAL(netstring_strerror(cases[i].code),
                                cases[i].text);
     /* The codes are distinct. */

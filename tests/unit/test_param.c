@@ -13,34 +13,9 @@
 #include "buf.h"
 #include "conf.h"
 #include "mem.h"
-#include "msg.h"
 #include "param.h"
 #include "paths.h"
 #include "unit.h"
-
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-#define CHECK_STR(name, got, want)                                             \
-    do {                                                                       \
-        const char *g_ = (got);                                                \
-        const char *w_ = (want);                                               \
-        if (g_ == NULL || strcmp(g_, w_) != 0)                                 \
-            fprintf(stderr, "\n  case \"%s\": got \"%s\", want \"%s\"\n",      \
-                    (name), g_ ? g_ : "(null)", w_);                           \
-        CU_ASSERT_PTR_NOT_NULL(g_);                                            \
-        if (g_)                                                                \
-            CU_ASSERT_STRING_EQUAL(g_, w_);                                    \
-    } while (0)
-
-#define CHECK_INT(name, got, want)                                             \
-    do {                                                                       \
-        long g_ = (long)(got);                                                 \
-        long w_ = (long)(want);                                                \
-        if (g_ != w_)                                                          \
-            fprintf(stderr, "\n  case \"%s\": got %ld, want %ld\n", (name),    \
-                    g_, w_);                                                   \
-        CU_ASSERT_EQUAL(g_, w_);                                               \
-    } while (0)
 
 /* --- parsers --- */
 
@@ -101,15 +76,15 @@ static void test_parse_time(void)
     };
     struct buf *err = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         long secs = -1;
         int ret = param_parse_time(cases[i].text, cases[i].unit, &secs, err);
 
-        CHECK_INT(cases[i].name, ret, cases[i].ok ? 0 : -1);
+        UNIT_CHECK_INT(cases[i].name, ret, cases[i].ok ? 0 : -1);
         if (cases[i].ok)
-            CHECK_INT(cases[i].name, secs, cases[i].seconds);
+            UNIT_CHECK_INT(cases[i].name, secs, cases[i].seconds);
         else
-            CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
+            UNIT_CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
     }
     buf_free(err);
 }
@@ -126,17 +101,17 @@ static void test_parse_bool(void)
     };
     struct buf *err = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         int val = -2;
         int ret = param_parse_bool(cases[i].text, &val, err);
 
         if (cases[i].want < 0) {
-            CHECK_INT(cases[i].text, ret, -1);
-            CHECK_STR(cases[i].text, buf_str(err),
-                      "not a boolean (use yes or no)");
+            UNIT_CHECK_INT(cases[i].text, ret, -1);
+            UNIT_CHECK_STR(cases[i].text, buf_str(err),
+                           "not a boolean (use yes or no)");
         } else {
-            CHECK_INT(cases[i].text, ret, 0);
-            CHECK_INT(cases[i].text, val, cases[i].want);
+            UNIT_CHECK_INT(cases[i].text, ret, 0);
+            UNIT_CHECK_INT(cases[i].text, val, cases[i].want);
         }
     }
     {
@@ -177,16 +152,16 @@ static void test_parse_numbers(void)
     };
     struct buf *err = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         long val = -99;
         int ret = param_parse_long(cases[i].text, cases[i].min, cases[i].max,
                                    &val, err);
 
-        CHECK_INT(cases[i].name, ret, cases[i].ok ? 0 : -1);
+        UNIT_CHECK_INT(cases[i].name, ret, cases[i].ok ? 0 : -1);
         if (cases[i].ok)
-            CHECK_INT(cases[i].name, val, cases[i].want);
+            UNIT_CHECK_INT(cases[i].name, val, cases[i].want);
         else
-            CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
+            UNIT_CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
     }
     {
         int val = 0;
@@ -255,16 +230,16 @@ static void test_get_time(void)
     };
     struct buf *err = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct conf *conf = conf_from(cases[i].main_cf);
         long secs = -1;
         int ret = param_get_time(conf, cases[i].param, &secs, err);
 
-        CHECK_INT(cases[i].name, ret, cases[i].ok ? 0 : -1);
+        UNIT_CHECK_INT(cases[i].name, ret, cases[i].ok ? 0 : -1);
         if (cases[i].ok)
-            CHECK_INT(cases[i].name, secs, cases[i].want);
+            UNIT_CHECK_INT(cases[i].name, secs, cases[i].want);
         else
-            CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
+            UNIT_CHECK_STR(cases[i].name, buf_str(err), cases[i].err);
         conf_free(conf);
     }
     buf_free(err);
@@ -332,14 +307,6 @@ static void test_get_numbers_and_bools(void)
     buf_free(err);
 }
 
-static char warned[512];
-
-static void capture(enum msg_level level, const char *text)
-{
-    if (level == MSG_WARN)
-        snprintf(warned, sizeof(warned), "%s", text);
-}
-
 static void test_get_str_and_list(void)
 {
     static const char main_cf[] = "myhostname = mail.example.com\n"
@@ -362,13 +329,13 @@ static void test_get_str_and_list(void)
     CU_ASSERT_STRING_EQUAL(buf_str(out), "");
 
     /* An undefined reference is a warning naming both parameters. */
-    warned[0] = 0;
-    msg_set_capture(capture);
+    unit_capture_start();
     CU_ASSERT_EQUAL(param_get_str(conf, "relayhost", out, err), 0);
-    msg_set_capture(NULL);
+    unit_capture_stop();
     CU_ASSERT_STRING_EQUAL(buf_str(out), "[]:25");
-    CU_ASSERT_STRING_EQUAL(warned, "warning: parameter relayhost: undefined "
-                                   "parameter: relay_name");
+    CU_ASSERT_STRING_EQUAL(unit_last_warning(),
+                           "warning: parameter relayhost: undefined "
+                           "parameter: relay_name");
     CU_ASSERT_STRING_EQUAL(buf_str(err), "");
 
     conf_list_init(&list);
@@ -474,15 +441,15 @@ static void test_transport_overrides(void)
     };
     struct buf *err = buf_alloc(10);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct conf *conf = conf_from(cases[i].main_cf);
         int val = -1;
 
-        CHECK_INT(cases[i].name,
-                  param_get_transport_int(conf, cases[i].transport,
-                                          cases[i].suffix, &val, err),
-                  0);
-        CHECK_INT(cases[i].name, val, cases[i].want);
+        UNIT_CHECK_INT(cases[i].name,
+                       param_get_transport_int(conf, cases[i].transport,
+                                               cases[i].suffix, &val, err),
+                       0);
+        UNIT_CHECK_INT(cases[i].name, val, cases[i].want);
         conf_free(conf);
     }
     buf_free(err);
@@ -633,7 +600,7 @@ static void test_family_match(void)
         {"smtp_helo_timeout", NULL, 0},
     };
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         size_t len = 0;
         const struct param_family *fam =
             param_family_match(cases[i].name, &len);
@@ -642,8 +609,8 @@ static void test_family_match(void)
             CU_ASSERT_PTR_NULL(fam);
         } else {
             CU_ASSERT_PTR_NOT_NULL_FATAL(fam);
-            CHECK_STR(cases[i].name, fam->suffix, cases[i].suffix);
-            CHECK_INT(cases[i].name, len, cases[i].transport_len);
+            UNIT_CHECK_STR(cases[i].name, fam->suffix, cases[i].suffix);
+            UNIT_CHECK_INT(cases[i].name, len, cases[i].transport_len);
         }
     }
 }
@@ -765,28 +732,29 @@ static const struct {
 
 static void test_table_has_seed_parameters(void)
 {
-    for (size_t i = 0; i < COUNT(seed_params); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(seed_params); i++) {
         const struct param_def *def = param_table_lookup(seed_params[i].name);
 
         if (def == NULL)
             fprintf(stderr, "\n  missing parameter %s\n", seed_params[i].name);
         CU_ASSERT_PTR_NOT_NULL(def);
         if (def)
-            CHECK_STR(seed_params[i].name, def->defval, seed_params[i].defval);
+            UNIT_CHECK_STR(seed_params[i].name, def->defval,
+                           seed_params[i].defval);
     }
-    for (size_t i = 0; i < COUNT(seed_readonly); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(seed_readonly); i++) {
         const struct param_def *def = param_table_lookup(seed_readonly[i]);
 
         CU_ASSERT_PTR_NOT_NULL_FATAL(def);
         CU_ASSERT(def->flags & PARAM_F_READONLY);
     }
-    for (size_t i = 0; i < COUNT(seed_families); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(seed_families); i++) {
         const struct param_family *fam =
             param_family_lookup(seed_families[i].suffix);
 
         CU_ASSERT_PTR_NOT_NULL_FATAL(fam);
-        CHECK_STR(seed_families[i].suffix, fam->fallback,
-                  seed_families[i].fallback);
+        UNIT_CHECK_STR(seed_families[i].suffix, fam->fallback,
+                       seed_families[i].fallback);
     }
 }
 
@@ -824,12 +792,12 @@ static void test_table_other_defaults(void)
         {"compatibility_level", "3.6"},
     };
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         const struct param_def *def = param_table_lookup(cases[i].name);
 
         CU_ASSERT_PTR_NOT_NULL(def);
         if (def)
-            CHECK_STR(cases[i].name, def->defval, cases[i].defval);
+            UNIT_CHECK_STR(cases[i].name, def->defval, cases[i].defval);
     }
     CU_ASSERT_EQUAL(param_table_lookup("maximal_queue_lifetime")->unit, 'd');
     CU_ASSERT_EQUAL(param_table_lookup("delay_warning_time")->unit, 'h');

@@ -15,8 +15,6 @@
 #include "queue_id.h"
 #include "unit.h"
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
 static void test_queue_id_short(void)
 {
     static const struct {
@@ -33,7 +31,7 @@ static void test_queue_id_short(void)
     };
     struct buf *id = buf_alloc(0);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         buf_set_str(id, "junk to be replaced");
         queue_id_short(id, cases[i].usec, cases[i].inode);
         CU_ASSERT_STRING_EQUAL(buf_str(id), cases[i].want);
@@ -78,7 +76,7 @@ static void test_queue_id_long(void)
 {
     struct buf *id = buf_alloc(0);
 
-    for (size_t i = 0; i < COUNT(long_cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(long_cases); i++) {
         buf_set_str(id, "junk to be replaced");
         queue_id_long(id, long_cases[i].sec, long_cases[i].usec,
                       long_cases[i].inode);
@@ -97,7 +95,7 @@ static void test_queue_id_decode_round_trip(void)
     unsigned long inode;
     unsigned long seed = 12345;
 
-    for (size_t i = 0; i < COUNT(long_cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(long_cases); i++) {
         CU_ASSERT_EQUAL_FATAL(
             queue_id_decode_long(long_cases[i].want, &sec, &usec, &inode), 0);
         CU_ASSERT_EQUAL(sec, long_cases[i].sec);
@@ -149,7 +147,7 @@ static void test_queue_id_decode_malformed(void)
     long usec = 7;
     unsigned long inode = 7;
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         CU_ASSERT_EQUAL(queue_id_decode_long(cases[i].id, &sec, &usec, &inode),
                         -1);
         /* Outputs are left alone on failure. */
@@ -179,7 +177,7 @@ static void test_queue_id_valid(void)
     };
     char id[QUEUE_ID_MAX_LEN + 2];
 
-    for (size_t i = 0; i < COUNT(cases); i++)
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++)
         CU_ASSERT_EQUAL(queue_id_valid(cases[i].id), cases[i].want);
 
     /* Boundary: exactly QUEUE_ID_MAX_LEN is fine, one more is not. */
@@ -207,7 +205,7 @@ static void test_queue_id_is_long(void)
         {"empty", "", 0},
     };
 
-    for (size_t i = 0; i < COUNT(cases); i++)
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++)
         CU_ASSERT_EQUAL(queue_id_is_long(cases[i].id), cases[i].want);
 }
 
@@ -233,7 +231,7 @@ static void test_queue_id_hash_key(void)
     };
     struct buf *key = buf_alloc(0);
 
-    for (size_t i = 0; i < COUNT(cases); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         buf_set_str(key, "junk");
         queue_id_hash_key(cases[i].id, key);
         CU_ASSERT_STRING_EQUAL(buf_str(key), cases[i].want);
@@ -250,7 +248,7 @@ static void test_queue_id_hash_key_same_for_both_forms(void)
     struct buf *long_key = buf_alloc(0);
     static const long usecs[] = {0, 1, 51, 52, 65535, 500000, 999999};
 
-    for (size_t i = 0; i < COUNT(usecs); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(usecs); i++) {
         queue_id_short(short_id, usecs[i], 0x4D2);
         queue_id_long(long_id, 1700000000, usecs[i], 0x4D2);
         queue_id_hash_key(buf_str(short_id), short_key);

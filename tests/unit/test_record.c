@@ -11,64 +11,19 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "mem.h"
-#include "msg.h"
 #include "rec_type.h"
 #include "record.h"
 #include "stream.h"
 #include "unit.h"
 
-#define LEN(s) (sizeof(s) - 1)
-
-/* A byte string literal and its length (it may hold NUL bytes). */
-#define BYTES(s) s, LEN(s)
-
-/* The last warning logged, and how many there were. */
-static char last_warning[1024];
-static int warnings;
-
-static void capture(enum msg_level level, const char *text)
-{
-    if (level == MSG_WARN) {
-        snprintf(last_warning, sizeof(last_warning), "%s", text);
-        warnings++;
-    }
-}
-
-static void capture_start(void)
-{
-    last_warning[0] = 0;
-    warnings = 0;
-    msg_set_capture(capture);
-}
-
-static void capture_stop(void)
-{
-    msg_set_capture(NULL);
-}
-
-/* A new empty file in the test directory, open for reading and writing. */
-static struct stream *open_file(const char *name, char **pathp)
-{
-    char *path = unit_tmpfile(name);
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-
-    CU_ASSERT_FATAL(fd >= 0);
-    if (pathp)
-        *pathp = path;
-    else
-        mem_free(path);
-    return stream_fdopen(fd, 1);
-}
-
 /* A file holding exactly these bytes, open for reading. */
 static struct stream *open_bytes(const char *data, size_t len)
 {
-    struct stream *sp = open_file("bytes", NULL);
+    struct stream *sp = unit_stream_tmpfile("bytes", NULL);
 
     stream_write(sp, data, len);
     CU_ASSERT_FATAL(stream_seek(sp, 0, SEEK_SET) == 0);
@@ -97,9 +52,9 @@ static void test_record_roundtrip_lengths(void)
     struct buf *data = buf_alloc(0);
     struct buf *bp = buf_alloc(0);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         char *path;
-        struct stream *sp = open_file("lengths", &path);
+        struct stream *sp = unit_stream_tmpfile("lengths", &path);
         char *file;
         size_t file_len;
 
@@ -148,7 +103,7 @@ static void test_record_golden_file(void)
                                  "create_time=123"
                                  "E\x00";
     char *path;
-    struct stream *sp = open_file("golden", &path);
+    struct stream *sp = unit_stream_tmpfile("golden", &path);
     struct buf *bp = buf_alloc(0);
     char *file;
     size_t file_len;
@@ -163,8 +118,8 @@ static void test_record_golden_file(void)
     CU_ASSERT_EQUAL(rec_put(sp, REC_TYPE_END, NULL, 0), REC_TYPE_END);
     CU_ASSERT_EQUAL(stream_flush(sp), 0);
     file = unit_read_file(path, &file_len);
-    CU_ASSERT_EQUAL(file_len, LEN(golden));
-    CU_ASSERT(file && memcmp(file, golden, LEN(golden)) == 0);
+    CU_ASSERT_EQUAL(file_len, UNIT_LEN(golden));
+    CU_ASSERT(file && memcmp(file, golden, UNIT_LEN(golden)) == 0);
     mem_free(file);
 
     CU_ASSERT_EQUAL(stream_seek(sp, 0, SEEK_SET), 0);
@@ -191,7 +146,7 @@ static void test_record_golden_file(void)
 /* The fixed-width payloads have the lengths rec_type.h promises. */
 static void test_record_fixed_width(void)
 {
-    struct stream *sp = open_file("fixed", NULL);
+    struct stream *sp = unit_stream_tmpfile("fixed", NULL);
     struct buf *bp = buf_alloc(0);
 
     rec_fprintf(sp, REC_TYPE_SIZE, REC_TYPE_SIZE_FORMAT, 0L, 0L, 0L, 0L, 0L,
@@ -233,64 +188,54 @@ static void test_record_malformed(void)
         int want;
         const char *warning; /* substring, or "" for none */
     } cases[] = {
-        {"empty file", BYTES(""), 0, REC_TYPE_EOF, ""},
-        {"type byte only", BYTES("N"), 0, REC_TYPE_ERROR,
+        {"empty file", UNIT_BYTES(""), 0, REC_TYPE_EOF, ""},
+        {"type byte only", UNIT_BYTES("N"), 0, REC_TYPE_ERROR,
          "premature end of file in the length"},
-        {"truncated length", BYTES("N\x80"), 0, REC_TYPE_ERROR,
+        {"truncated length", UNIT_BYTES("N\x80"), 0, REC_TYPE_ERROR,
          "premature end of file in the length"},
         {"truncated data",
-         BYTES("N\x05"
-               "ab"),
+         UNIT_BYTES("N\x05"
+                    "ab"),
          0, REC_TYPE_ERROR, "after 2 of 5 payload bytes"},
-        {"no data at all", BYTES("N\x05"), 0, REC_TYPE_ERROR,
+        {"no data at all", UNIT_BYTES("N\x05"), 0, REC_TYPE_ERROR,
          "after 0 of 5 payload bytes"},
-        {"five length bytes", BYTES("N\x80\x80\x80\x80\x01"), 0, REC_TYPE_ERROR,
-         "length needs more than 4 bytes"},
-        {"five length bytes, small value", BYTES("N\x80\x80\x80\x80\x00"), 0,
+        {"five length bytes", UNIT_BYTES("N\x80\x80\x80\x80\x01"), 0,
          REC_TYPE_ERROR, "length needs more than 4 bytes"},
-        {"largest length, no data", BYTES("N\xff\xff\xff\x7f"), 0,
+        {"five length bytes, small value", UNIT_BYTES("N\x80\x80\x80\x80\x00"),
+         0, REC_TYPE_ERROR, "length needs more than 4 bytes"},
+        {"largest length, no data", UNIT_BYTES("N\xff\xff\xff\x7f"), 0,
          REC_TYPE_ERROR, "after 0 of 268435455 payload bytes"},
         {"over maxlen",
-         BYTES("N\x06"
-               "abcdef"),
+         UNIT_BYTES("N\x06"
+                    "abcdef"),
          5, REC_TYPE_ERROR, "length 6 exceeds limit 5 -- skipped"},
         {"at maxlen",
-         BYTES("N\x05"
-               "abcde"),
+         UNIT_BYTES("N\x05"
+                    "abcde"),
          5, REC_TYPE_NORM, ""},
         {"over maxlen and truncated",
-         BYTES("N\x06"
-               "abc"),
+         UNIT_BYTES("N\x06"
+                    "abc"),
          5, REC_TYPE_ERROR, "exceeds limit"},
-        {"unprintable type", BYTES("\x01\x01"), 0, REC_TYPE_ERROR,
+        {"unprintable type", UNIT_BYTES("\x01\x01"), 0, REC_TYPE_ERROR,
          "record type ? (1, unknown_record_type)"},
     };
     struct buf *bp = buf_alloc(0);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         struct stream *sp = open_bytes(cases[i].bytes, cases[i].len);
         int got;
 
-        capture_start();
+        unit_capture_start();
         got = rec_get_raw(sp, bp, cases[i].maxlen);
-        capture_stop();
-        if (got != cases[i].want) {
-            fprintf(stderr, "case \"%s\": got %d want %d\n", cases[i].name, got,
-                    cases[i].want);
-            CU_FAIL(cases[i].name);
-        }
-        if (cases[i].warning[0] == 0) {
-            CU_ASSERT_EQUAL(warnings, 0);
-        } else if (strstr(last_warning, cases[i].warning) == NULL) {
-            fprintf(stderr, "case \"%s\": warning \"%s\"\n", cases[i].name,
-                    last_warning);
-            CU_FAIL(cases[i].name);
-        }
+        unit_capture_stop();
+        UNIT_CHECK_INT(cases[i].name, got, cases[i].want);
+        UNIT_CHECK_WARNING(cases[i].name, cases[i].warning);
         /* rec_get() sees the same. */
         CU_ASSERT_EQUAL(stream_seek(sp, 0, SEEK_SET), 0);
-        capture_start();
+        unit_capture_start();
         CU_ASSERT_EQUAL(rec_get(sp, bp, cases[i].maxlen), cases[i].want);
-        capture_stop();
+        unit_capture_stop();
         stream_close(sp);
     }
     buf_free(bp);
@@ -306,21 +251,22 @@ static void test_record_oversized_skip(void)
                                 "N\x02"
                                 "ok"
                                 "E\x00";
-    struct stream *sp = open_bytes(bytes, LEN(bytes));
+    struct stream *sp = open_bytes(bytes, UNIT_LEN(bytes));
     struct buf *bp = buf_alloc(0);
 
-    capture_start();
+    unit_capture_start();
     CU_ASSERT_EQUAL(rec_get(sp, bp, 5), REC_TYPE_RCPT);
     CU_ASSERT(buf_equal_str(bp, "a@b"));
     CU_ASSERT_EQUAL(rec_get(sp, bp, 5), REC_TYPE_ERROR);
     CU_ASSERT_EQUAL(buf_len(bp), 0);
-    CU_ASSERT_EQUAL(warnings, 1);
-    CU_ASSERT(strstr(last_warning, "record type N (78, regular_text)") != NULL);
+    CU_ASSERT_EQUAL(unit_warning_count(), 1);
+    CU_ASSERT(strstr(unit_last_warning(), "record type N (78, regular_text)") !=
+              NULL);
     CU_ASSERT_EQUAL(rec_get(sp, bp, 5), REC_TYPE_NORM);
     CU_ASSERT(buf_equal_str(bp, "ok"));
     CU_ASSERT_EQUAL(rec_get(sp, bp, 5), REC_TYPE_END);
     CU_ASSERT_EQUAL(rec_get(sp, bp, 5), REC_TYPE_EOF);
-    capture_stop();
+    unit_capture_stop();
     stream_close(sp);
     buf_free(bp);
 }
@@ -337,7 +283,7 @@ static void test_record_oversized_skip(void)
  */
 static void test_record_pointers(void)
 {
-    struct stream *sp = open_file("pointers", NULL);
+    struct stream *sp = unit_stream_tmpfile("pointers", NULL);
     struct buf *bp = buf_alloc(0);
     off_t ptr_at;
     off_t three_at;
@@ -367,7 +313,7 @@ static void test_record_pointers(void)
     CU_ASSERT_EQUAL(stream_tell(sp), ptr_at + 2 + REC_TYPE_PTR_LEN);
 
     CU_ASSERT_EQUAL(stream_seek(sp, 0, SEEK_SET), 0);
-    capture_start();
+    unit_capture_start();
     CU_ASSERT_EQUAL(rec_get(sp, bp, 100), REC_TYPE_NORM);
     CU_ASSERT(buf_equal_str(bp, "one"));
     CU_ASSERT_EQUAL(rec_get(sp, bp, 100), REC_TYPE_NORM);
@@ -375,11 +321,11 @@ static void test_record_pointers(void)
     CU_ASSERT_EQUAL(rec_get(sp, bp, 100), REC_TYPE_NORM);
     CU_ASSERT(buf_equal_str(bp, "three"));
     CU_ASSERT_EQUAL(rec_get(sp, bp, 100), REC_TYPE_END);
-    CU_ASSERT_EQUAL(warnings, 0);
-    capture_stop();
+    CU_ASSERT_EQUAL(unit_warning_count(), 0);
+    unit_capture_stop();
 
     CU_ASSERT_EQUAL(stream_seek(sp, 0, SEEK_SET), 0);
-    for (size_t i = 0; i < sizeof(raw_types) / sizeof(raw_types[0]); i++)
+    for (size_t i = 0; i < UNIT_COUNT(raw_types); i++)
         CU_ASSERT_EQUAL(rec_get_raw(sp, bp, 100), raw_types[i]);
     stream_close(sp);
     buf_free(bp);
@@ -388,18 +334,19 @@ static void test_record_pointers(void)
 /* A pointer at itself: the loop guard stops it. */
 static void test_record_pointer_self_loop(void)
 {
-    struct stream *sp = open_file("selfloop", NULL);
+    struct stream *sp = unit_stream_tmpfile("selfloop", NULL);
     struct buf *bp = buf_alloc(0);
 
     /* Offset 0 would be a dummy: the loop starts after a first record. */
     rec_puts(sp, REC_TYPE_NORM, "x");
     rec_fprintf(sp, REC_TYPE_PTR, REC_TYPE_PTR_FORMAT, 3L);
     CU_ASSERT_EQUAL(stream_seek(sp, 0, SEEK_SET), 0);
-    capture_start();
+    unit_capture_start();
     CU_ASSERT_EQUAL(rec_get(sp, bp, 0), REC_TYPE_NORM);
     CU_ASSERT_EQUAL(rec_get(sp, bp, 0), REC_TYPE_ERROR);
-    CU_ASSERT(strstr(last_warning, "more than 10000 backward jumps") != NULL);
-    capture_stop();
+    CU_ASSERT(strstr(unit_last_warning(), "more than 10000 backward jumps") !=
+              NULL);
+    unit_capture_stop();
     stream_close(sp);
     buf_free(bp);
 }
@@ -410,7 +357,7 @@ static void test_record_pointer_self_loop(void)
  */
 static void test_record_pointer_loop_limit(void)
 {
-    struct stream *sp = open_file("loop", NULL);
+    struct stream *sp = unit_stream_tmpfile("loop", NULL);
     struct buf *bp = buf_alloc(0);
     int seen = 0;
     int type;
@@ -420,17 +367,17 @@ static void test_record_pointer_loop_limit(void)
     rec_fprintf(sp, REC_TYPE_PTR, REC_TYPE_PTR_FORMAT, 3L);
     CU_ASSERT_EQUAL(stream_seek(sp, 0, SEEK_SET), 0);
     CU_ASSERT_EQUAL(rec_get(sp, bp, 0), REC_TYPE_SIZE);
-    capture_start();
+    unit_capture_start();
     while ((type = rec_get(sp, bp, 0)) == REC_TYPE_NORM)
         seen++;
-    capture_stop();
+    unit_capture_stop();
     CU_ASSERT_EQUAL(type, REC_TYPE_ERROR);
     CU_ASSERT_EQUAL(seen, REC_JUMP_LIMIT + 1);
-    CU_ASSERT_EQUAL(warnings, 1);
+    CU_ASSERT_EQUAL(unit_warning_count(), 1);
 
     /* Another file starts a new count. */
     stream_close(sp);
-    sp = open_file("loop2", NULL);
+    sp = unit_stream_tmpfile("loop2", NULL);
     rec_puts(sp, REC_TYPE_SIZE, "c");
     rec_puts(sp, REC_TYPE_NORM, "again");
     rec_fprintf(sp, REC_TYPE_PTR, REC_TYPE_PTR_FORMAT, 3L);
@@ -460,19 +407,20 @@ static void test_record_bad_pointers(void)
     };
     struct buf *bp = buf_alloc(0);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct stream *sp = open_file("badptr", NULL);
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
+        struct stream *sp = unit_stream_tmpfile("badptr", NULL);
         int got;
 
         rec_puts(sp, REC_TYPE_PTR, cases[i].payload);
         rec_put(sp, REC_TYPE_END, "", 0);
         CU_ASSERT_EQUAL(stream_seek(sp, 0, SEEK_SET), 0);
-        capture_start();
+        unit_capture_start();
         got = rec_get(sp, bp, 0);
-        capture_stop();
+        unit_capture_stop();
         if (got != cases[i].want)
             CU_FAIL(cases[i].name);
-        CU_ASSERT_EQUAL(warnings, cases[i].want == REC_TYPE_ERROR ? 1 : 0);
+        CU_ASSERT_EQUAL(unit_warning_count(),
+                        cases[i].want == REC_TYPE_ERROR ? 1 : 0);
         stream_close(sp);
     }
     buf_free(bp);
@@ -493,11 +441,11 @@ static void test_record_pointer_on_pipe(void)
     rec_puts(out, REC_TYPE_NORM, "x");
     rec_fprintf(out, REC_TYPE_PTR, REC_TYPE_PTR_FORMAT, 5L);
     CU_ASSERT_EQUAL(stream_close(out), 0);
-    capture_start();
+    unit_capture_start();
     CU_ASSERT_EQUAL(rec_get(in, bp, 0), REC_TYPE_NORM);
     CU_ASSERT_EQUAL(rec_get(in, bp, 0), REC_TYPE_ERROR);
-    CU_ASSERT(strstr(last_warning, "cannot seek") != NULL);
-    capture_stop();
+    CU_ASSERT(strstr(unit_last_warning(), "cannot seek") != NULL);
+    unit_capture_stop();
     stream_close(in);
     buf_free(bp);
 }
@@ -507,7 +455,7 @@ static void test_record_pointer_on_pipe(void)
 static void test_record_put_type(void)
 {
     char *path;
-    struct stream *sp = open_file("puttype", &path);
+    struct stream *sp = unit_stream_tmpfile("puttype", &path);
     struct buf *bp = buf_alloc(0);
     off_t second;
     char *file;
@@ -573,36 +521,28 @@ static void test_record_timeout(void)
     };
     struct buf *bp = buf_alloc(0);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        int fds[2];
-        struct stream *sp;
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
+        int peer;
+        struct stream *sp =
+            unit_stream_silent(cases[i].bytes, cases[i].len, &peer);
 
-        CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-        CU_ASSERT_FATAL(write(fds[1], cases[i].bytes, cases[i].len) ==
-                        (ssize_t)cases[i].len);
-        sp = stream_fdopen(fds[0], 1);
-        stream_set_timeout_ms(sp, 100);
-        capture_start();
+        unit_capture_start();
         if (rec_get_raw(sp, bp, 0) != REC_TYPE_ERROR)
             CU_FAIL(cases[i].name);
-        CU_ASSERT(strstr(last_warning, "time limit exceeded") != NULL);
-        capture_stop();
+        CU_ASSERT(strstr(unit_last_warning(), "time limit exceeded") != NULL);
+        unit_capture_stop();
         stream_close(sp);
-        close(fds[1]);
+        close(peer);
     }
     buf_free(bp);
 }
 
 static void test_record_write_error(void)
 {
-    int fds[2];
-    struct stream *sp;
+    struct stream *sp = unit_stream_dead_peer();
     char big[20000];
 
     memset(big, 'x', sizeof(big));
-    CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-    close(fds[1]);
-    sp = stream_fdopen(fds[0], 1);
     /* Larger than the stream buffer: the write reaches the dead peer. */
     CU_ASSERT_EQUAL(rec_put(sp, REC_TYPE_NORM, big, sizeof(big)),
                     REC_TYPE_ERROR);
@@ -621,17 +561,17 @@ static void test_record_attr_split(void)
         const char *name;
         const char *value;
     } cases[] = {
-        {BYTES("create_time=1700000000"), 0, "create_time", "1700000000"},
-        {BYTES("name="), 0, "name", ""},
-        {BYTES("a=b=c"), 0, "a", "b=c"},
-        {BYTES("=value"), -1, NULL, NULL},
-        {BYTES("novalue"), -1, NULL, NULL},
-        {BYTES(""), -1, NULL, NULL},
-        {BYTES("na\0me=v"), -1, NULL, NULL},
+        {UNIT_BYTES("create_time=1700000000"), 0, "create_time", "1700000000"},
+        {UNIT_BYTES("name="), 0, "name", ""},
+        {UNIT_BYTES("a=b=c"), 0, "a", "b=c"},
+        {UNIT_BYTES("=value"), -1, NULL, NULL},
+        {UNIT_BYTES("novalue"), -1, NULL, NULL},
+        {UNIT_BYTES(""), -1, NULL, NULL},
+        {UNIT_BYTES("na\0me=v"), -1, NULL, NULL},
     };
     struct buf *bp = buf_alloc(0);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         const char *name = NULL;
         const char *value = NULL;
 
@@ -661,7 +601,7 @@ static void test_record_attr_map(void)
         {"", 0},
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++)
         CU_ASSERT_EQUAL(rec_attr_map(cases[i].name), cases[i].type);
     CU_ASSERT_EQUAL(rec_attr_map("create_time"), 'c');
     CU_ASSERT_EQUAL(rec_attr_map("dsn_orig_rcpt"), 'o');
@@ -692,7 +632,7 @@ static void test_record_type_names(void)
         {0, "unknown_record_type"},
     };
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++)
         CU_ASSERT_STRING_EQUAL(rec_type_name(cases[i].type), cases[i].name);
 }
 

@@ -107,7 +107,7 @@ static void test_table(void)
     };
     struct buf *why = buf_alloc(16);
 
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         uid_t want_uid = cases[i].uid_offset < 0
                              ? (uid_t)-1
                              : getuid() + (uid_t)cases[i].uid_offset;
@@ -317,7 +317,7 @@ static void test_dir_check(void)
     paths[1] = file;
     paths[2] = link_path;
     paths[3] = missing;
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         uid_t uid = cases[i].uid_offset < 0
                         ? (uid_t)-1
                         : getuid() + (uid_t)cases[i].uid_offset;
