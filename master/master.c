@@ -66,6 +66,7 @@
 char *master_config_dir;
 char *master_queue_dir;
 int master_debug;
+int master_stopping;   /* SIGTERM seen: no new children, no reloads */
 int master_log_stderr; /* -s: log to stderr as well */
 struct master_service *master_services;
 extern int master_flow_pipe[2];
@@ -86,21 +87,28 @@ static void master_sig_handler(int sig)
 
 static void master_stop(int sig)
 {
-    int64_t deadline;
+    int waited = 0;
 
+    /* From here on nothing new starts: no listening, no wakeups, no
+     * spawning, no reloads; only reaping. */
+    master_stopping = 1;
     msg_info("terminating on signal %d", sig);
+    for (struct master_service *serv = master_services; serv;
+         serv = serv->next) {
+        master_wakeup_cancel(serv);
+        master_avail_stop(serv);
+    }
     master_kill_all(SIGTERM);
-    deadline = event_now_ms() + MASTER_STOP_GRACE_MS;
     while (master_child_count() > 0) {
         master_reap_children();
         if (master_child_count() == 0)
             break;
-        if (event_now_ms() >= deadline) {
+        if (waited >= MASTER_STOP_GRACE_MS) {
             master_kill_all(SIGKILL);
-            deadline = event_now_ms() + MASTER_STOP_GRACE_MS;
+            waited = 0;
         }
         usleep(10000);
-        event_loop(0);
+        waited += 10;
     }
     exit(0);
 }
@@ -114,6 +122,8 @@ static void master_sig_event(int event, void *context)
 
     (void)event;
     (void)context;
+    if (master_stopping)
+        return;
     while ((n = read(master_sig_pipe[0], sigs, sizeof(sigs))) > 0) {
         for (ssize_t i = 0; i < n; i++) {
             switch (sigs[i]) {
@@ -309,8 +319,17 @@ int main(int argc, char **argv)
         msg_fatal("the Postern mail system is already running");
     if (wait_mode)
         master_wait_for_child();
-    if (!master_debug || wait_mode)
+    if (!master_debug || wait_mode) {
         master_detach(master_log_stderr);
+    } else {
+        /* In the foreground: children must not read the terminal. */
+        int null = open("/dev/null", O_RDONLY);
+
+        if (null >= 0 && null != 0) {
+            dup2(null, 0);
+            close(null);
+        }
+    }
     master_lock();
     if (pipe2(master_flow_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
         msg_fatal("pipe: %m");

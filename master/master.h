@@ -48,6 +48,7 @@ struct master_child {
 extern char *master_config_dir;
 extern char *master_queue_dir;
 extern int master_debug;
+extern int master_stopping;
 extern struct master_service *master_services;
 
 /* master_conf.c */
@@ -84,5 +85,6 @@ void master_wakeup_cancel(struct master_service *serv);
 
 /* master_throttle (in master_spawn.c) */
 void master_throttle(struct master_service *serv);
+void master_throttle_cancel(struct master_service *serv);
 
 #endif

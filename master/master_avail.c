@@ -43,7 +43,8 @@ static void master_avail_listen(struct master_service *serv, int on)
 
 void master_avail_update(struct master_service *serv)
 {
-    int want = !serv->throttled && !serv->removed && serv->avail_proc <= 0 &&
+    int want = !master_stopping && !serv->throttled && !serv->removed &&
+               serv->avail_proc <= 0 &&
                (serv->max_proc == 0 || serv->total_proc < serv->max_proc);
 
     master_avail_listen(serv, want);

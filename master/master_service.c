@@ -143,6 +143,7 @@ void master_service_free(struct master_service *serv)
         }
     }
     master_wakeup_cancel(serv);
+    master_throttle_cancel(serv);
     master_service_close(serv);
     master_status_close(serv);
     master_service_free_settings(serv);

@@ -17,6 +17,7 @@
  *	master_kill_all(sig)		signal every child
  *	master_child_count()		children alive
  *	master_throttle(serv)		stop spawning for service_throttle_time
+ *	master_throttle_cancel(serv)	forget a pending unthrottle (free)
  *	master_child_status(pid, gen, avail)	a status message arrived
  *
  * Diagnostics: "process PATH pid N exit status S", "process PATH pid N
@@ -68,6 +69,11 @@ static void master_unthrottle(int event, void *context)
     }
 }
 
+void master_throttle_cancel(struct master_service *serv)
+{
+    event_cancel_timer(master_unthrottle, serv);
+}
+
 void master_throttle(struct master_service *serv)
 {
     if (serv->throttled)
@@ -117,7 +123,7 @@ void master_spawn(struct master_service *serv)
     pid_t pid;
     unsigned gen = ++master_generation;
 
-    if (serv->throttled || serv->removed)
+    if (serv->throttled || serv->removed || master_stopping)
         return;
     if (serv->max_proc > 0 && serv->total_proc >= serv->max_proc)
         msg_panic("master_spawn: %s: process limit %d exceeded", serv->name,

@@ -76,6 +76,9 @@ int server_daemon_timeout;
 char *server_queue_directory;
 char *server_mail_owner;
 
+/* How long a trigger client may take to send its bytes (as Postfix). */
+#define SERVER_TRIGGER_WAIT_MS 10000
+
 static const struct server_ops *server_ops;
 static char **server_argv;
 static unsigned server_generation;
@@ -341,11 +344,21 @@ static void server_trigger_event(int event, void *context)
 
     (void)event;
     if (server_is_fifo(listen_fd)) {
-        /* A fifo delivers the bytes themselves; no client to accept. */
+        /* A fifo delivers the bytes themselves; no client to accept. The
+         * status reports still tell master that this child did work. */
+        server_notify(MASTER_STAT_TAKEN);
         if (trigger_read(listen_fd, data) > 0)
             server_trigger_deliver(buf_str(data), buf_len(data));
+        server_notify(MASTER_STAT_AVAIL);
     } else if ((fd = server_accept(listen_fd)) >= 0) {
-        if (trigger_read(fd, data) < 0 && msg_verbose)
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+        /* A client that connects and says nothing must not stall a
+         * solitary service (qmgr, pickup): wait a bounded time. */
+        if (poll(&pfd, 1, SERVER_TRIGGER_WAIT_MS) <= 0) {
+            if (msg_verbose)
+                msg_info("trigger client sent nothing -- dropped");
+        } else if (trigger_read(fd, data) < 0 && msg_verbose)
             msg_info("trigger read: %m");
         close(fd);
         server_trigger_deliver(buf_str(data), buf_len(data));
@@ -421,6 +434,7 @@ void server_main(int argc, char **argv, const struct server_ops *ops)
     char **overrides = mem_zalloc(sizeof(char *) * (size_t)(argc + 1));
     int noverrides = 0;
     int standalone = 0;
+    int foreground = 0;
     int log_stderr = 0;
     int do_chroot = 0;
     int unprivileged = 0;
@@ -440,6 +454,8 @@ void server_main(int argc, char **argv, const struct server_ops *ops)
             do_chroot = 1;
             break;
         case 'd':
+            foreground = 1;
+            break;
         case 'D':
         case 'l':
         case 'z':
@@ -479,7 +495,8 @@ void server_main(int argc, char **argv, const struct server_ops *ops)
         }
     }
     server_argv = argv + optind;
-    if (!standalone && isatty(0))
+    /* Under a master in the foreground (-d) a terminal is expected. */
+    if (!standalone && !foreground && isatty(0))
         msg_fatal("do not run this command by hand");
 
     /* Configuration: main.cf, then the master.cf -o overrides. */

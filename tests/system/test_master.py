@@ -257,5 +257,41 @@ def test_unprivileged_service_runs_as_mail_owner():
         b.close()
 
 
+def test_throttled_service_removed_by_reload():
+    # The unthrottle timer of a removed service must die with it (this was
+    # a use-after-free, caught by the sanitizer build of this test).
+    cf = ECHO % "1" + \
+        "broken    unix  -       -       n       -       1       testsvc fail\n"
+    with Instance(cf, "service_throttle_time = 1s\n") as inst:
+        inst.start()
+        c = inst.connect("broken")
+        inst.wait_log("bad command startup -- throttling")
+        c.close()
+        inst.write_master_cf(ECHO % "1")
+        inst.reload()
+        time.sleep(1.5)
+        assert pid_alive(inst.master_pid())
+        e = inst.connect("echo")
+        greeting_pid(e)
+        e.close()
+
+
+def test_silent_trigger_client_does_not_stall_service():
+    with Instance("") as inst:
+        marks = os.path.join(inst.dir, "marks")
+        inst.write_master_cf("tick  unix  -  -  n  -  1  testsvc trigger %s\n"
+                             % marks)
+        inst.start()
+        silent = inst.connect("tick")
+        t = inst.connect("tick")
+        t.send("I")
+        t.close()
+        # The solitary trigger server gives the silent client a bounded
+        # wait (10 s) and then takes the next trigger.
+        wait_for(lambda: os.path.exists(marks), timeout=30,
+                 what="trigger after a silent client")
+        silent.close()
+
+
 if __name__ == "__main__":
     run_tests(globals())
