@@ -6,14 +6,16 @@
 # Debian's postfix, the peer of the mixed-mode tests), then:
 #   1. autoreconf, configure (-Wall -Wextra -Werror), make, make check;
 #   2. the same suite again built with --enable-sanitizers (ASan + UBSan);
-#   3. make distcheck.
+#   3. make distcheck;
+#   4. the libFuzzer targets (CC=clang --enable-fuzz), each for a fixed
+#      number of inputs with a fixed seed (fuzz/run.sh), one check each.
 # Every test program (CUnit suites, Python system tests) prints
 # "<program>: N passed, N failed[, N skipped]"; this script adds them up.
-# Steps 2 and 3 count as one check each. The last line is "N passed,
+# Steps 2 and 3 count as one check each, step 4 one per fuzz target. The last line is "N passed,
 # N failed" (", N skipped" when tests could not run here, e.g. mixed mode
 # without root); the exit status is non-zero on any failure.
 #
-# Options: --quick  skip steps 2 and 3.
+# Options: --quick  skip steps 2, 3 and 4.
 set -u
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -103,6 +105,20 @@ if [ "$quick" = no ]; then
     else
         tail -n 40 build/distcheck.out
         failed=$((failed + 1)); echo "distcheck: FAILED"
+    fi
+    echo "== fuzz (libFuzzer, fixed run count and seed)"
+    if build build-fuzz CC=clang --enable-fuzz; then
+        fuzz/run.sh build-fuzz >build-fuzz/fuzz.out 2>&1
+        cat build-fuzz/fuzz.out | grep '^fuzz: '
+        line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' build-fuzz/fuzz.out | tail -n 1)
+        if [ -n "$line" ]; then
+            passed=$((passed + $(echo "$line" | sed -E 's/fuzz: ([0-9]+) passed.*/\1/')))
+            failed=$((failed + $(echo "$line" | sed -E 's/.*passed, ([0-9]+) failed/\1/')))
+        else
+            failed=$((failed + 1)); echo "fuzz: no result line"
+        fi
+    else
+        failed=$((failed + 1)); echo "fuzz build: FAILED"
     fi
 fi
 
