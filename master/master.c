@@ -51,6 +51,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "config.h"
 #include "events.h"
 #include "master.h"
@@ -282,7 +283,7 @@ int main(int argc, char **argv)
     while ((ch = getopt(argc, argv, "c:dstvw")) != -1) {
         switch (ch) {
         case 'c':
-            master_config_dir = mem_strdup(optarg);
+            master_config_dir = conf_dir_absolute(optarg);
             break;
         case 'd':
             master_debug = 1;
@@ -307,7 +308,8 @@ int main(int argc, char **argv)
     if (master_config_dir == NULL) {
         const char *env = getenv(MASTER_CONFIG_ENV);
 
-        master_config_dir = mem_strdup(env && *env ? env : POSTERN_SYSCONFDIR);
+        master_config_dir =
+            conf_dir_absolute(env && *env ? env : POSTERN_SYSCONFDIR);
     }
     if (master_config_load(why) < 0)
         msg_fatal("%s", buf_str(why));

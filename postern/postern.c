@@ -73,7 +73,8 @@ int main(int argc, char **argv)
     while ((ch = getopt(argc, argv, "+c:v")) != -1) {
         switch (ch) {
         case 'c':
-            ctx.config_dir = optarg;
+            mem_free(ctx.config_dir);
+            ctx.config_dir = conf_dir_absolute(optarg);
             break;
         case 'v':
             msg_verbose++;
@@ -88,7 +89,8 @@ int main(int argc, char **argv)
     if (ctx.config_dir == NULL) {
         const char *env = getenv(MASTER_CONFIG_ENV);
 
-        ctx.config_dir = env && *env ? env : POSTERN_SYSCONFDIR;
+        ctx.config_dir =
+            conf_dir_absolute(env && *env ? env : POSTERN_SYSCONFDIR);
     }
     /* Children (master) find the same configuration. */
     setenv(MASTER_CONFIG_ENV, ctx.config_dir, 1);
@@ -116,6 +118,7 @@ int main(int argc, char **argv)
     mem_free(ctx.daemon_dir);
     mem_free(ctx.mail_owner);
     mem_free(ctx.setgid_group);
+    mem_free(ctx.config_dir);
     conf_free(ctx.conf);
     return status;
 }

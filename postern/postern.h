@@ -5,7 +5,7 @@
 
 /* What every subcommand needs to know about the installation. */
 struct postern_ctx {
-    const char *config_dir;
+    char *config_dir;  /* absolute */
     struct conf *conf; /* main.cf */
     char *queue_dir;
     char *daemon_dir;

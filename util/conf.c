@@ -53,6 +53,8 @@
  *					<name>_<suffix> parameters exist
  *	conf_name_valid(name, len)	[A-Za-z0-9_.-]{1,CONF_NAME_MAX}
  *	conf_hold(conf, str)		conf takes str; freed by conf_free
+ *	conf_dir_absolute(dir)		dir made absolute against the
+ *					current directory, allocated
  *	conf_walk(conf, fn, ctx)	visit set parameters in name order
  *	conf_expand(conf, text, out, err)	expand into out (replaced)
  *	conf_list_init/add/free		a growable NULL-terminated list
@@ -86,8 +88,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -1215,4 +1218,29 @@ int conf_expand(struct conf *conf, const char *text, struct buf *out,
     buf_free(ex.undef);
     buf_free(scratch);
     return ret;
+}
+
+/*
+ * The configuration directory as an absolute path, allocated: master
+ * and its children chdir() to the queue directory, and a relative
+ * "-c etc" would then name another directory (or none) on reload and in
+ * every child. Fatal if the current directory cannot be found.
+ */
+char *conf_dir_absolute(const char *dir)
+{
+    char *cwd;
+    char *abs;
+    size_t len;
+
+    if (*dir == '/')
+        return mem_strdup(dir);
+    if ((cwd = getcwd(NULL, 0)) == NULL)
+        msg_fatal("cannot make configuration directory %s absolute: "
+                  "getcwd: %m",
+                  dir);
+    len = strlen(cwd) + strlen(dir) + 2;
+    abs = mem_alloc(len);
+    snprintf(abs, len, "%s/%s", cwd, dir);
+    free(cwd);
+    return abs;
 }

@@ -29,6 +29,7 @@ const char *conf_value(struct conf *conf, const char *name);
 const char *conf_default(struct conf *conf, const char *name);
 void conf_add_transport(struct conf *conf, const char *transport);
 int conf_name_valid(const char *name, size_t len);
+char *conf_dir_absolute(const char *dir);
 const char *conf_hold(struct conf *conf, char *str);
 
 /* Visit every parameter set in main.cf or with conf_set, in name order. */

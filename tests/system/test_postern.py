@@ -122,6 +122,29 @@ def test_start_status_reload_stop():
         assert postern(inst, "stop").returncode != 0
 
 
+def test_relative_config_dir():
+    """-c with a relative path: master and its children chdir to the
+    queue directory, so the path must be made absolute first, or the
+    children and a reload would read another directory."""
+    with Instance(ECHO) as inst:
+        def rel(*args):
+            return subprocess.run(
+                [program("postern"), "-c", "etc"] + list(args),
+                cwd=inst.dir, stdin=subprocess.DEVNULL, capture_output=True,
+                text=True, timeout=60)
+        res = rel("start")
+        assert res.returncode == 0, res.stderr
+        inst.started = True
+        c = inst.connect("echo")
+        assert c.readline().startswith("hello echo ")
+        c.close()
+        mark = len(inst.log())
+        assert rel("reload").returncode == 0
+        inst.wait_log("reload -- version", since=mark)
+        assert "fatal" not in inst.log()[mark:]
+        assert rel("status").returncode == 0
+
+
 def test_start_fg():
     with Instance(ECHO) as inst:
         fg = subprocess.Popen([program("postern"), "-c", inst.etc, "start-fg"],
