@@ -43,9 +43,16 @@ static pid_t postern_master_pid(struct postern_ctx *ctx)
 
     buf_printf(path, "%s/pid/master.pid", ctx->queue_dir);
     fd = open(buf_str(path), O_RDONLY | O_CLOEXEC);
-    buf_free(path);
-    if (fd < 0)
+    if (fd < 0) {
+        /* No file: never started. Anything else (EACCES for a user who
+         * may not look) must not pass for "not running". */
+        if (errno != ENOENT)
+            msg_fatal("cannot tell whether master runs: open %s: %m",
+                      buf_str(path));
+        buf_free(path);
         return 0;
+    }
+    buf_free(path);
     if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
         n = pread(fd, text, sizeof(text) - 1, 0);
         if (n > 0) {

@@ -9,7 +9,7 @@ import os
 import stat
 import subprocess
 
-from harness import Instance, program, run_tests, wait_for
+from harness import Skip, Instance, program, run_tests, wait_for
 
 ECHO = "echo      unix  -       -       n       -       1       testsvc\n"
 
@@ -143,6 +143,28 @@ def test_relative_config_dir():
         inst.wait_log("reload -- version", since=mark)
         assert "fatal" not in inst.log()[mark:]
         assert rel("status").returncode == 0
+
+
+def test_status_unreadable_pid_file_is_not_not_running():
+    """A user who may not read pid/master.pid must not be told the mail
+    system is stopped while it runs."""
+    if os.geteuid() != 0:
+        raise Skip("needs root to run postern as another user")
+    with Instance(ECHO) as inst:
+        postern(inst, "start", check=True)
+        inst.started = True
+        for d in (inst.dir, inst.etc):
+            os.chmod(d, 0o755)
+        os.chmod(os.path.join(inst.etc, "main.cf"), 0o644)
+        os.chmod(os.path.join(inst.spool, "pid"), 0o700)
+        res = subprocess.run(
+            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+             program("postern"), "-c", inst.etc, "status"],
+            stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=60)
+        assert res.returncode != 0
+        assert "not running" not in res.stderr, res.stderr
+        assert "cannot tell whether master runs" in res.stderr, res.stderr
 
 
 def test_start_fg():
