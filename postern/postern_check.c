@@ -9,8 +9,15 @@
  *	pid				root (or the invoking user), 0755
  * Run as root, owners are set to mail_owner and setgid_group (both must
  * exist). Run as an ordinary user (instance mode), everything belongs to
- * that user and only the modes are fixed. A path that exists but is not
- * a directory, or a symbolic link, is an error: nothing is guessed.
+ * that user and only the modes are fixed. A spool subdirectory that
+ * exists but is not a directory, or is a symbolic link, is an error:
+ * nothing is guessed. queue_directory itself may be a symbolic link (to
+ * another file system, say), which is followed.
+ *
+ * What is compared: the owner, the group only where the layout names
+ * one (setgid_group), and the permission bits (0777). Set-id and sticky
+ * bits an administrator or a distribution added (Debian's sticky
+ * maildrop/, say) are kept, also when the permission bits are fixed.
  *
  * Public functions:
  *	postern_check(ctx)		0 when the spool is usable, else 1
@@ -47,11 +54,12 @@ static const struct {
 };
 
 static int postern_check_dir(const char *path, mode_t mode, uid_t uid,
-                             gid_t gid)
+                             gid_t gid, int follow)
 {
+    int (*stat_fn)(const char *, struct stat *) = follow ? stat : lstat;
     struct stat st;
 
-    if (lstat(path, &st) < 0) {
+    if (stat_fn(path, &st) < 0) {
         if (errno != ENOENT) {
             msg_warn("%s: %m", path);
             return -1;
@@ -61,7 +69,7 @@ static int postern_check_dir(const char *path, mode_t mode, uid_t uid,
             return -1;
         }
         msg_info("created directory %s", path);
-        if (lstat(path, &st) < 0) {
+        if (stat_fn(path, &st) < 0) {
             msg_warn("%s: %m", path);
             return -1;
         }
@@ -78,13 +86,15 @@ static int postern_check_dir(const char *path, mode_t mode, uid_t uid,
         }
         msg_info("fixed owner of %s", path);
     }
-    if ((st.st_mode & 07777) != mode) {
-        if (chmod(path, mode) < 0) {
+    if ((st.st_mode & 0777) != mode) {
+        mode_t want = mode | (st.st_mode & 07000);
+
+        if (chmod(path, want) < 0) {
             msg_warn("set mode of %s: %m", path);
             return -1;
         }
         msg_info("fixed mode of %s: %04o -> %04o", path,
-                 (unsigned)(st.st_mode & 07777), (unsigned)mode);
+                 (unsigned)(st.st_mode & 07777), (unsigned)want);
     }
     return 0;
 }
@@ -93,7 +103,6 @@ int postern_check(struct postern_ctx *ctx)
 {
     struct buf *path = buf_alloc(100);
     uid_t mail_uid = (uid_t)-1;
-    gid_t mail_gid = (gid_t)-1;
     gid_t setgid_gid = (gid_t)-1;
     int errors = 0;
 
@@ -106,26 +115,25 @@ int postern_check(struct postern_ctx *ctx)
         if (gr == NULL)
             msg_fatal("setgid_group %s does not exist", ctx->setgid_group);
         mail_uid = pw->pw_uid;
-        mail_gid = pw->pw_gid;
         setgid_gid = gr->gr_gid;
-        if (postern_check_dir(ctx->queue_dir, 0755, 0, 0) < 0)
+        if (postern_check_dir(ctx->queue_dir, 0755, 0, (gid_t)-1, 1) < 0)
             errors++;
-    } else if (postern_check_dir(ctx->queue_dir, 0755, (uid_t)-1, (gid_t)-1) <
-               0) {
+    } else if (postern_check_dir(ctx->queue_dir, 0755, (uid_t)-1, (gid_t)-1,
+                                 1) < 0) {
         errors++;
     }
     for (size_t i = 0;
          i < sizeof(postern_spool_dirs) / sizeof(postern_spool_dirs[0]); i++) {
         uid_t uid = mail_uid;
-        gid_t gid = mail_gid;
+        gid_t gid = (gid_t)-1; /* the layout names no group */
 
         if (postern_spool_dirs[i].owner == OWNER_MAIL_SETGID)
             gid = setgid_gid;
         else if (postern_spool_dirs[i].owner == OWNER_ROOT && getuid() == 0)
-            uid = gid = 0;
+            uid = 0;
         buf_printf(path, "%s/%s", ctx->queue_dir, postern_spool_dirs[i].name);
         if (postern_check_dir(buf_str(path), postern_spool_dirs[i].mode, uid,
-                              gid) < 0)
+                              gid, 0) < 0)
             errors++;
     }
     buf_free(path);

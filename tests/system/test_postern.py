@@ -223,6 +223,24 @@ def test_check_creates_and_fixes_directories():
             in res.stderr
 
 
+def test_check_keeps_special_bits_and_follows_queue_directory_link():
+    """A distribution's sticky maildrop/ stays sticky when its permission
+    bits are fixed; queue_directory may be a symbolic link."""
+    with Instance(ECHO) as inst:
+        real = os.path.join(inst.dir, "real-spool")
+        os.rename(inst.spool, real)
+        os.symlink(real, inst.spool)
+        maildrop = os.path.join(real, "maildrop")
+        os.makedirs(maildrop)
+        os.chmod(maildrop, 0o1700)
+        res = postern(inst, "check", check=True)
+        assert stat.S_IMODE(os.lstat(maildrop).st_mode) == 0o1730, res.stderr
+        assert os.path.islink(inst.spool)
+        assert os.path.isdir(os.path.join(real, "incoming"))
+        # Nothing left to fix: a second run is silent.
+        assert "fixed" not in postern(inst, "check", check=True).stderr
+
+
 def test_conf_defaults_hold_every_seed_parameter():
     with Instance(ECHO) as inst:
         res = postern(inst, "conf", "-d", check=True)
