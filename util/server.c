@@ -35,6 +35,13 @@
  *	server_load_params(conf, params) fill a daemon's variables (also used
  *					by commands that share a daemon's table)
  *
+ * Endpoints: single and multi servers need stream sockets (unix, inet);
+ * a fifo or unix-dgram endpoint is a fatal master.cf error for them. A
+ * trigger server reads fifos and datagram sockets directly and accepts
+ * clients on stream sockets. An accept() error other than a lost race or
+ * a resource shortage (paused for a second) is fatal, so that a broken
+ * endpoint throttles the service instead of spinning.
+ *
  * Diagnostics: fatal on configuration errors and when run by hand;
  * "master disconnect -- exiting" (verbose), "idle timeout -- exiting"
  * (verbose), "watchdog timeout".
@@ -52,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -225,9 +233,29 @@ static int server_accept(int listen_fd)
 
     server_check_master();
     if ((fd = sock_accept(listen_fd)) < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-            errno != ECONNABORTED)
+        switch (errno) {
+        case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+        case EWOULDBLOCK:
+#endif
+        case EINTR:
+        case ECONNABORTED:
+        case EPROTO:
+            break; /* another child won, or the client left */
+        case EMFILE:
+        case ENFILE:
+        case ENOBUFS:
+        case ENOMEM:
+            /* Out of resources: the connection stays queued, so pause
+             * instead of spinning on a descriptor that stays readable. */
             msg_warn("accept: %m");
+            sleep(1);
+            break;
+        default:
+            /* Not a listening stream socket, or worse: the readiness
+             * would never clear. Let master throttle the service. */
+            msg_fatal("accept: %m");
+        }
         return -1;
     }
     server_notify(MASTER_STAT_TAKEN);
@@ -330,6 +358,18 @@ static int server_is_fifo(int fd)
     return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
+/* A descriptor whose readiness means bytes, not a client: fifo, datagram. */
+static int server_is_direct(int fd)
+{
+    int type;
+    socklen_t len = sizeof(type);
+
+    if (server_is_fifo(fd))
+        return 1;
+    return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+           type == SOCK_DGRAM;
+}
+
 static void server_trigger_deliver(const char *data, size_t len)
 {
     if (len > 0)
@@ -343,9 +383,10 @@ static void server_trigger_event(int event, void *context)
     int fd;
 
     (void)event;
-    if (server_is_fifo(listen_fd)) {
-        /* A fifo delivers the bytes themselves; no client to accept. The
-         * status reports still tell master that this child did work. */
+    if (server_is_direct(listen_fd)) {
+        /* A fifo or a datagram socket delivers the bytes themselves; no
+         * client to accept. The status reports still tell master that
+         * this child did work. */
         server_notify(MASTER_STAT_TAKEN);
         if (trigger_read(listen_fd, data) > 0)
             server_trigger_deliver(buf_str(data), buf_len(data));
@@ -456,11 +497,17 @@ void server_main(int argc, char **argv, const struct server_ops *ops)
         case 'd':
             foreground = 1;
             break;
+        case 't':
+            if (strcmp(optarg, "unix") != 0 && strcmp(optarg, "inet") != 0 &&
+                strcmp(optarg, "fifo") != 0 &&
+                strcmp(optarg, "unix-dgram") != 0 &&
+                strcmp(optarg, "pass") != 0)
+                msg_fatal("unknown service type: -t %s", optarg);
+            break;
         case 'D':
         case 'l':
         case 'z':
         case 'r':
-        case 't':
             break;
         case 'i':
             opt_max_idle = atoi(optarg);
@@ -570,8 +617,12 @@ void server_main(int argc, char **argv, const struct server_ops *ops)
 
         if (fcntl(fd, F_GETFD) < 0)
             msg_fatal("no listen descriptor %d: not started by master?", fd);
+        /* Only a trigger server can read a fifo or datagrams. */
+        if (ops->model != SERVER_TRIGGER && server_is_direct(fd))
+            msg_fatal("this service needs a stream socket (unix or inet), "
+                      "not a fifo or unix-dgram endpoint: fix master.cf");
         sock_set_cloexec(fd, 1);
-        if (!server_is_fifo(fd))
+        if (!server_is_direct(fd))
             sock_set_nonblock(fd, 1);
         event_enable_read(fd, accept_event, (void *)(long)fd);
     }

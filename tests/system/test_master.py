@@ -293,5 +293,55 @@ def test_silent_trigger_client_does_not_stall_service():
         silent.close()
 
 
+def test_trigger_server_reads_datagrams():
+    """A trigger server on a unix-dgram endpoint reads each datagram."""
+    with Instance("") as inst:
+        marks = os.path.join(inst.dir, "marks")
+        inst.write_master_cf(
+            "tick  unix-dgram  -  -  n  -  1  testsvc trigger %s\n" % marks)
+        inst.start()
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.sendto(b"DI", inst.socket_path("tick"))
+        s.close()
+        wait_for(lambda: os.path.exists(marks) and
+                 open(marks).read().strip().endswith(" DI"),
+                 what="the datagram's bytes")
+
+
+def test_stream_server_on_fifo_is_refused():
+    """A single server given a fifo would spin on a readable descriptor
+    it cannot accept from: it must refuse at start-up, and master then
+    throttles the service."""
+    with Instance("", "service_throttle_time = 60s\n") as inst:
+        inst.write_master_cf("echo  fifo  -  -  n  -  1  testsvc\n")
+        inst.start()
+        fd = os.open(inst.socket_path("echo"), os.O_WRONLY | os.O_NONBLOCK)
+        os.write(fd, b"x")
+        os.close(fd)
+        inst.wait_log("needs a stream socket")
+        inst.wait_log("bad command startup -- throttling")
+
+
+def test_children_report_available_again():
+    """After each client a child must tell master it is free again: with
+    maxproc 2, five clients one after another are all served (a missing
+    AVAIL report would leave master believing both children busy, and
+    the third client would wait forever)."""
+    for mode in ("echo", "multi"):
+        with Instance("echo  unix  -  -  n  -  2  testsvc %s\n" % mode) as inst:
+            inst.start()
+            pids = set()
+            for _ in range(5):
+                c = inst.connect("echo")
+                if mode == "multi":
+                    # A multi server answers requests; it does not greet.
+                    c.send("x\n")
+                    assert c.readline() == "ok x"
+                else:
+                    pids.add(greeting_pid(c))
+                c.close()
+            assert mode == "multi" or 1 <= len(pids) <= 2, pids
+
+
 if __name__ == "__main__":
     run_tests(globals())
