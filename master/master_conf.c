@@ -28,6 +28,7 @@
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "master.h"
@@ -143,6 +144,62 @@ static void master_free_list(char **list)
 }
 
 /*
+ * inet_interfaces, as addresses to bind: "all" stays "all" (one wildcard
+ * socket), "loopback-only" becomes 127.0.0.1 (and ::1 when
+ * inet_protocols names ipv6 explicitly: "all" does not promise that the
+ * host has an IPv6 loopback). The sockets of running inet services
+ * cannot follow a change without dropping clients, so, as with
+ * Postfix, a changed value takes effect at the next stop and start; a
+ * reload keeps the old one and says so.
+ */
+static char *master_inet_interfaces_raw;
+
+static void master_set_inet_interfaces(struct conf *conf, const char *value)
+{
+    struct buf *expanded = buf_alloc(64);
+    struct buf *protocols = buf_alloc(16);
+    struct buf *ignored = buf_alloc(16);
+    struct conf_list items;
+
+    if (master_inet_interfaces_raw != NULL) {
+        if (strcmp(master_inet_interfaces_raw, value) != 0)
+            msg_warn("inet_interfaces changed from \"%s\" to \"%s\": the new "
+                     "value takes effect after \"postern stop\" and "
+                     "\"postern start\", not on reload",
+                     master_inet_interfaces_raw, value);
+        goto done;
+    }
+    master_inet_interfaces_raw = mem_strdup(value);
+    conf_list_init(&items);
+    if (conf_split_list(value, &items, ignored) < 0 || items.count == 0) {
+        buf_set_str(expanded, "all");
+    } else {
+        for (size_t i = 0; i < items.count; i++) {
+            const char *item = items.items[i];
+
+            if (buf_len(expanded) > 0)
+                buf_append_char(expanded, ' ');
+            if (strcasecmp(item, "loopback-only") == 0) {
+                buf_append_str(expanded, "127.0.0.1");
+                if (param_get_str(conf, "inet_protocols", protocols, ignored) ==
+                        0 &&
+                    strstr(buf_str(protocols), "ipv6") != NULL)
+                    buf_append_str(expanded, " ::1");
+            } else {
+                buf_append_str(expanded, item);
+            }
+        }
+    }
+    conf_list_free(&items);
+    master_free_list(master_inet_interfaces);
+    master_inet_interfaces = conf_split_list_argv(buf_str(expanded));
+done:
+    buf_free(expanded);
+    buf_free(protocols);
+    buf_free(ignored);
+}
+
+/*
  * Read main.cf and master.cf; on success replace the global settings and
  * return the new (not yet listening) service list in *services.
  */
@@ -175,8 +232,7 @@ static int master_config_read(struct master_service **services, struct buf *why)
     master_throttle_time = (int)throttle;
     if (param_get_str(conf, "inet_interfaces", value, why) < 0)
         goto fail;
-    master_free_list(master_inet_interfaces);
-    master_inet_interfaces = conf_split_list_argv(buf_str(value));
+    master_set_inet_interfaces(conf, buf_str(value));
     if (param_get_str(conf, "syslog_name", value, why) == 0)
         msg_set_syslog_name(buf_str(value));
     if (param_get_str(conf, "syslog_facility", value, why) == 0)

@@ -193,6 +193,15 @@ class Client:
         self.sock.close()
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
 def current_user():
     import pwd
     return pwd.getpwuid(os.getuid()).pw_name

@@ -12,7 +12,8 @@ import socket
 import subprocess
 import time
 
-from harness import Instance, Skip, pid_alive, run_tests, wait_for
+from harness import (Client, Instance, Skip, free_port, pid_alive, run_tests,
+                     wait_for)
 
 ECHO = "echo      unix  -       -       n       -       %s       testsvc\n"
 
@@ -341,6 +342,29 @@ def test_children_report_available_again():
                     pids.add(greeting_pid(c))
                 c.close()
             assert mode == "multi" or 1 <= len(pids) <= 2, pids
+
+
+def test_inet_service_loopback_only_and_interfaces_kept_on_reload():
+    """inet_interfaces = loopback-only binds 127.0.0.1; a reload that
+    changes inet_interfaces keeps the sockets (and the -s count the
+    children are started with) and says when the change applies."""
+    port = free_port()
+    cf = "%d  inet  n  -  n  -  2  testsvc\n" % port
+    with Instance(cf, "inet_interfaces = loopback-only\n") as inst:
+        inst.start()
+        def served():
+            c = Client(socket.create_connection(("127.0.0.1", port), 5))
+            greeting_pid(c)
+            c.close()
+        served()
+        inst.write_main_cf("inet_interfaces = 127.0.0.1, 127.0.0.2\n")
+        mark = len(inst.log())
+        inst.reload()
+        inst.wait_log("takes effect after", since=mark)
+        # A fresh child (new generation) serves on the kept socket.
+        for _ in range(3):
+            served()
+        assert "fatal" not in inst.log()[mark:]
 
 
 if __name__ == "__main__":
