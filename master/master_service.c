@@ -178,6 +178,10 @@ void master_service_update(struct master_service *old,
     /* The endpoint moved (private column changed): new sockets. */
     if (strcmp(old->endpoint, fresh->endpoint) != 0) {
         master_service_close(old);
+        /* Clients must not find the old name and hang on it. */
+        if (strcmp(old->type, "inet") != 0 && unlink(old->endpoint) < 0 &&
+            errno != ENOENT)
+            msg_warn("remove %s: %m", old->endpoint);
         old->listen_fds = fresh->listen_fds;
         old->listen_count = fresh->listen_count;
         fresh->listen_fds = NULL;

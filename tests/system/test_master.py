@@ -133,6 +133,23 @@ def test_reload_adds_changes_removes_services():
                  what="removed service's socket to go")
 
 
+def test_reload_moves_service_between_private_and_public():
+    """A service whose private column changes gets its socket in the
+    other directory, and the old name disappears."""
+    with Instance("svc  unix  -  -  n  -  1  testsvc\n") as inst:
+        inst.start()
+        greeting_pid(inst.connect("svc"))
+        inst.write_master_cf("svc  unix  n  -  n  -  1  testsvc\n")
+        inst.reload()
+        wait_for(lambda: os.path.exists(inst.socket_path("svc", private=False)),
+                 what="the public socket")
+        wait_for(lambda: not os.path.exists(inst.socket_path("svc")),
+                 what="the private socket to go")
+        c = inst.connect("svc", private=False)
+        greeting_pid(c)
+        c.close()
+
+
 def test_stop_leaves_no_process():
     with Instance(ECHO % "3") as inst:
         inst.start()
