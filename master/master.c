@@ -237,7 +237,14 @@ static void master_wait_for_child(void)
         n = read(fds[0], result, sizeof(result) - 1);
         if (n > 0 && strncmp(result, "ok", 2) == 0)
             exit(0);
-        /* The detached master logged its reason; stderr has it too. */
+        /* The detached master logged its reason, but not where the
+         * administrator who typed "postern start" looks: show it. */
+        if (n > 0) {
+            result[n] = 0;
+            fprintf(stderr, "%s: %s\n", msg_tag(), result);
+        } else {
+            fprintf(stderr, "%s: master exited during start-up\n", msg_tag());
+        }
         exit(1);
     }
 }
@@ -265,9 +272,18 @@ static void master_detach(int keep_stderr)
     }
 }
 
+/* The text of a fatal error, for the parent waiting with -w. */
+static char master_fatal_text[512];
+
+static void master_capture_fatal(enum msg_level level, const char *text)
+{
+    if (level == MSG_FATAL && master_fatal_text[0] == 0)
+        snprintf(master_fatal_text, sizeof(master_fatal_text), "%s", text);
+}
+
 static void master_fatal_cleanup(void)
 {
-    master_init_report("fatal");
+    master_init_report(master_fatal_text[0] ? master_fatal_text : "fatal");
 }
 
 int main(int argc, char **argv)
@@ -280,6 +296,7 @@ int main(int argc, char **argv)
     umask(077);
     msg_open("master");
     msg_set_cleanup(master_fatal_cleanup);
+    msg_set_capture(master_capture_fatal);
     while ((ch = getopt(argc, argv, "c:dstvw")) != -1) {
         switch (ch) {
         case 'c':

@@ -6,6 +6,7 @@ instance, and postern conf (postconf's flags) against real main.cf and
 master.cf files.
 """
 import os
+import socket
 import stat
 import subprocess
 
@@ -165,6 +166,24 @@ def test_status_unreadable_pid_file_is_not_not_running():
         assert res.returncode != 0
         assert "not running" not in res.stderr, res.stderr
         assert "cannot tell whether master runs" in res.stderr, res.stderr
+
+
+def test_start_failure_reason_is_shown():
+    """When master cannot start (here: its inet port is taken), "postern
+    start" fails and prints master's reason, not only the log."""
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    port = busy.getsockname()[1]
+    try:
+        with Instance("%d  inet  n  -  n  -  1  testsvc\n" % port) as inst:
+            res = postern(inst, "start")
+            assert res.returncode != 0
+            assert "fatal" in res.stderr and str(port) in res.stderr, \
+                res.stderr
+            assert postern(inst, "status").returncode == 1
+    finally:
+        busy.close()
 
 
 def test_start_fg():
