@@ -7,7 +7,8 @@
 # instance directory (programs, configuration, spool, log all inside it),
 # points main.cf at it, runs as the invoking user on unprivileged ports,
 # and starts master with the services that exist so far: the master.cf
-# it writes keeps only the entries whose program is installed.
+# it writes keeps only the entries whose program is installed, and adds
+# qmqpd on 127.0.0.1:10628 for local QMQP clients.
 set -eu
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -31,7 +32,9 @@ $postern conf -e "queue_directory=$inst/spool" \
     "data_directory=$inst/data" \
     "mail_owner=$(id -un)" "setgid_group=$(id -gn)" \
     "maillog_file=$inst/maillog" \
-    "inet_interfaces=127.0.0.1"
+    "command_directory=$inst/sbin" \
+    "inet_interfaces=127.0.0.1" \
+    "qmqpd_authorized_clients=127.0.0.1"
 mkdir -p "$inst/data"
 
 # Only the services whose program exists (the rest arrive with later steps).
@@ -39,6 +42,11 @@ awk -v dir="$inst/libexec/postern" '
     /^[ \t]*#/ || /^[ \t]*$/ { print; next }
     { cmd = $8; if (system("test -x \"" dir "/" cmd "\"") == 0) print; else print "#" $0 }
 ' "$top/conf/master.cf" >"$etc/master.cf"
+# QMQP on an unprivileged port instead of 628, for local clients only.
+qmqp_port=10628
+if [ -x "$inst/libexec/postern/qmqpd" ]; then
+    echo "127.0.0.1:$qmqp_port inet n - n - - qmqpd" >>"$etc/master.cf"
+fi
 
 if $postern status >/dev/null 2>&1; then
     $postern reload
@@ -53,4 +61,7 @@ Postern runs in $inst
   configuration:  $etc/main.cf, $etc/master.cf
   status:         $inst/sbin/postern -c $etc status
   stop it:        $inst/sbin/postern -c $etc stop
+  send mail:      MAIL_CONFIG=$etc $inst/sbin/sendmail -f you@example.org rcpt@example.org <message
+  QMQP:           127.0.0.1:$qmqp_port (e.g. qmqp-source -m 1 -r 1 127.0.0.1:$qmqp_port)
+  queued mail:    $inst/spool/incoming/ (the queue manager arrives with the next step)
 TXT

@@ -3,14 +3,15 @@
 #
 # Usage: tools/install-deps.sh [--with-postfix]
 # Build and test dependencies always; --with-postfix adds Debian's
-# Postfix 3.7 (the peer of the mixed-mode tests), preseeded as
+# Postfix 3.7 and its cdb tables (postfix-cdb; the peer of the
+# mixed-mode tests), preseeded as
 # "No configuration" so that it is never started as the system MTA.
 # clang and libclang-rt-14-dev (its libFuzzer, ASan and UBSan runtimes,
 # a separate package in Debian 12) build the fuzz targets (configure
 # CC=clang --enable-fuzz). Uses apt-get as root, or through sudo.
 set -u
 packages="build-essential autoconf automake pkg-config python3 libssl-dev libcdb-dev tinycdb libcunit1-dev clang libclang-rt-14-dev"
-[ "${1:-}" = "--with-postfix" ] && packages="$packages postfix"
+[ "${1:-}" = "--with-postfix" ] && packages="$packages postfix postfix-cdb"
 
 missing=""
 for p in $packages; do

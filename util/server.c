@@ -31,6 +31,9 @@
  * Public functions:
  *	server_main(argc, argv, ops)	never returns
  *	server_disconnect(client)	multi: the daemon is done with a client
+ *					(also from the optional connect
+ *					callback, called once per accepted
+ *					client before its first request)
  *	server_client_count()		multi: clients connected
  *	server_load_params(conf, params) fill a daemon's variables (also used
  *					by commands that share a daemon's table)
@@ -347,6 +350,15 @@ static void server_multi_event(int event, void *context)
     event_cancel_timer(server_idle, NULL);
     event_enable_read(fd, server_multi_client_event, client);
     server_notify(MASTER_STAT_AVAIL);
+    if (server_ops->connect) {
+        server_current = client;
+        server_ops->connect(client->stream, server_service_name, server_argv);
+        server_current = NULL;
+        if (client->gone) {
+            mem_free(client);
+            server_arm_idle();
+        }
+    }
 }
 
 /* --- trigger model --- */
@@ -452,6 +464,10 @@ static void server_standalone(void)
         struct server_client holder = {client, 0};
 
         server_clients = 1;
+        if (server_ops->connect) {
+            server_current = &holder;
+            server_ops->connect(client, server_service_name, server_argv);
+        }
         while (!holder.gone && stream_error(client) == 0) {
             server_current = &holder;
             server_ops->serve(client, server_service_name, server_argv);

@@ -63,6 +63,9 @@ struct server_ops {
     /* SINGLE: serve the client; the skeleton closes the stream after.
      * MULTI: serve one request; call server_disconnect() when done. */
     void (*serve)(struct stream *client, const char *service, char **argv);
+    /* MULTI (optional): a new client was accepted, before its first
+     * request; e.g. to send the protocol announcement. */
+    void (*connect)(struct stream *client, const char *service, char **argv);
     /* TRIGGER: the bytes of one trigger message. */
     void (*trigger)(const char *data, size_t len, const char *service,
                     char **argv);

@@ -58,6 +58,8 @@
  *				not "::ffff:127.0.0.1"). A UNIX socket has no
  *				peer address worth showing: addr is "local"
  *				and port "". EAFNOSUPPORT for other families.
+ *	sock_peer_sockaddr(fd, ss, len)	the peer's socket address, an
+ *				IPv4-mapped IPv6 one as IPv4; 0 or -1
  *	sock_set_nonblock(fd, on), sock_set_cloexec(fd, on)
  *
  * Limits and errors: a UNIX path longer than the kernel's sockaddr_un
@@ -632,41 +634,48 @@ int inet_connect(const char *addr, int timeout_ms)
     return fd;
 }
 
+int sock_peer_sockaddr(int fd, struct sockaddr_storage *ss, socklen_t *len)
+{
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+    struct sockaddr_in sin;
+
+    memset(ss, 0, sizeof(*ss));
+    *len = sizeof(*ss);
+    if (getpeername(fd, (struct sockaddr *)ss, len) < 0)
+        return -1;
+    /* An IPv4 client of a dual-stack socket is an IPv4 client. */
+    if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+        memset(&sin, 0, sizeof(sin));
+        sin.sin_family = AF_INET;
+        sin.sin_port = sin6->sin6_port;
+        memcpy(&sin.sin_addr, sin6->sin6_addr.s6_addr + 12, 4);
+        memset(ss, 0, sizeof(*ss));
+        memcpy(ss, &sin, sizeof(sin));
+        *len = sizeof(sin);
+    }
+    return 0;
+}
+
 int sock_peer(int fd, struct buf *addr, struct buf *port)
 {
     struct sockaddr_storage ss;
-    struct sockaddr_in sin;
     struct sockaddr *sa = (struct sockaddr *)&ss;
-    socklen_t len = sizeof(ss);
+    socklen_t len;
     char host_text[NI_MAXHOST];
     char port_text[NI_MAXSERV];
     int err;
 
     buf_reset(addr);
     buf_reset(port);
-    memset(&ss, 0, sizeof(ss));
-    if (getpeername(fd, sa, &len) < 0)
+    if (sock_peer_sockaddr(fd, &ss, &len) < 0)
         return -1;
     switch (sa->sa_family) {
     case AF_UNIX:
         buf_set_str(addr, "local");
         return 0;
     case AF_INET:
+    case AF_INET6:
         break;
-    case AF_INET6: {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-        /* Log an IPv4 client of a dual-stack socket as IPv4. */
-        if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-            memset(&sin, 0, sizeof(sin));
-            sin.sin_family = AF_INET;
-            sin.sin_port = sin6->sin6_port;
-            memcpy(&sin.sin_addr, sin6->sin6_addr.s6_addr + 12, 4);
-            sa = (struct sockaddr *)&sin;
-            len = sizeof(sin);
-        }
-        break;
-    }
     default:
         errno = EAFNOSUPPORT;
         return -1;

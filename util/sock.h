@@ -2,6 +2,7 @@
 #define POSTERN_SOCK_H
 
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -21,6 +22,7 @@ int inet_addr_split(const char *addr, struct buf *host, struct buf *port);
 int fifo_listen(const char *path, mode_t mode);
 int sock_accept(int listen_fd);
 int sock_peer(int fd, struct buf *addr, struct buf *port);
+int sock_peer_sockaddr(int fd, struct sockaddr_storage *ss, socklen_t *len);
 int sock_set_nonblock(int fd, int on);
 int sock_set_cloexec(int fd, int on);
 

@@ -27,6 +27,15 @@ PROGRAMS = {
     "master": "master/master",
     "testsvc": "tests/system/testsvc",
     "postern": "postern/postern",
+    "trivial-rewrite": "rewrite/trivial-rewrite",
+    "cleanup": "cleanup/cleanup",
+    "qmqpd": "qmqpd/qmqpd",
+    "pickup": "pickup/pickup",
+    "postdrop": "postdrop/postdrop",
+    "sendmail": "sendmail/sendmail",
+    "bounce": "bounce/bounce",
+    "discard": "discard/discard",
+    "error": "error/error",
 }
 
 
