@@ -42,9 +42,12 @@
  *	- with DISCARD Postfix's cleanup answers at once and closes before
  *	  the client has written its message (the client then gets a
  *	  broken pipe); we read to E first;
- *	- CLEANUP_FLAG_BOUNCE (cleanup should bounce a rejected message to
- *	  its sender and report success) is not acted on yet: the client
- *	  gets the failure status, as if the flag were not set;
+ *	- CLEANUP_FLAG_BOUNCE: a message refused for good (size, hops,
+ *	  content, policy) is returned to its sender through the bounce
+ *	  service and the client is told it was accepted
+ *	  (cleanup_bounce.c), logged "<QID>: removed (returned to
+ *	  sender)"; when the bounce service fails the client gets the
+ *	  rejection as without the flag;
  *	- the rewriting of addresses is done here (cleanup_addr.c), not by
  *	  asking the rewrite service;
  *	- dummy pointer records are always written (after the recipients,
@@ -258,6 +261,7 @@ static void cleanup_serve(struct stream *client, const char *service,
     size_t maxlen = 0;
     int client_gone = 0;
     int committed = 0;
+    int bounced = 0;
     int flags = 0;
     int status;
     int type;
@@ -325,17 +329,29 @@ static void cleanup_serve(struct stream *client, const char *service,
     }
     status = state->segment == CLEANUP_SEG_DONE ? cleanup_finish(state)
                                                 : (int)state->errs;
-    if (status == 0 && !(state->flags & CLEANUP_FLAG_DISCARD) &&
+    /* A permanent rejection the client asked us to return to the
+     * sender: once the notice is queued, the client may forget it. */
+    if (status != 0 && (state->flags & CLEANUP_FLAG_BOUNCE) &&
+        state->segment == CLEANUP_SEG_DONE &&
+        (status & ~CLEANUP_BOUNCE_STATUS) == 0 &&
+        cleanup_bounce(state, queue, (unsigned)status) == 0) {
+        bounced = 1;
+        status = CLEANUP_STAT_OK;
+    }
+    if (status == 0 && !bounced && !(state->flags & CLEANUP_FLAG_DISCARD) &&
         cleanup_commit(state, &queue) < 0)
         status = CLEANUP_STAT_WRITE;
     if (stream_close(dst) != 0 && status == 0) {
         msg_warn("%s: close queue file: %m", state->queue_id);
         status = CLEANUP_STAT_WRITE;
     }
-    if (status == 0 && (state->flags & CLEANUP_FLAG_DISCARD))
+    if (bounced) {
+        msg_info("%s: removed (returned to sender)", state->queue_id);
+    } else if (status == 0 && (state->flags & CLEANUP_FLAG_DISCARD)) {
         msg_info("%s: removed (discarded)", state->queue_id);
-    else if (status == 0)
+    } else if (status == 0) {
         committed = 1;
+    }
     if (!committed && mail_queue_remove(queue, buf_str(id)) < 0 &&
         errno != ENOENT)
         msg_warn("%s: remove %s/%s: %m", buf_str(id), queue, buf_str(id));

@@ -63,6 +63,7 @@ struct cleanup_state {
     int flags;          /* CLEANUP_FLAG_* */
     unsigned errs;      /* CLEANUP_STAT_* so far */
     int fatal;          /* stop looking at input: errs are final */
+    char *reject_text;  /* the first rejection's reason, or NULL */
     enum cleanup_segment segment;
     time_t create_time; /* when the queue file was made */
     off_t file_size;    /* bytes written to the queue file */
@@ -143,6 +144,13 @@ void cleanup_message_end(struct cleanup_state *state);
 void cleanup_addr_canon(const char *addr, struct buf *out);
 void cleanup_addr_header(struct cleanup_state *state, const char *name,
                          size_t name_len, struct buf *hdr);
+
+/* cleanup_bounce.c: what CLEANUP_FLAG_BOUNCE returns to the sender. */
+#define CLEANUP_BOUNCE_STATUS                                                  \
+    (CLEANUP_STAT_SIZE | CLEANUP_STAT_HOPS | CLEANUP_STAT_CONT |               \
+     CLEANUP_STAT_NOPERM)
+int cleanup_bounce(struct cleanup_state *state, const char *queue,
+                   unsigned status);
 
 /* cleanup_dup.c */
 struct cleanup_dup *cleanup_dup_create(int limit);

@@ -70,6 +70,7 @@ struct cleanup_state *cleanup_state_create(const char *queue_id,
 
 void cleanup_state_free(struct cleanup_state *state)
 {
+    mem_free(state->reject_text);
     mem_free(state->queue_id);
     mem_free(state->sender);
     mem_free(state->fullname);
@@ -92,7 +93,10 @@ void cleanup_reject(struct cleanup_state *state, unsigned status,
     buf_append_vprintf(text, fmt, ap);
     va_end(ap);
     msg_warn("%s: message rejected: %s", state->queue_id, buf_str(text));
-    buf_free(text);
+    if (state->reject_text == NULL)
+        state->reject_text = buf_export(text);
+    else
+        buf_free(text);
     state->errs |= status;
     state->fatal = 1;
 }

@@ -41,10 +41,15 @@ TRACE = [R("N", "Received: by client.example (Postfix, from userid 0)"),
 class Cleanup:
     """An instance running our cleanup, and a client for it."""
 
-    def __init__(self, main_cf="", qmgr=False):
-        self.inst = Instance("cleanup unix n - n - 0 cleanup\n",
+    def __init__(self, main_cf="", qmgr=False, bounce=False):
+        master_cf = "cleanup unix n - n - 0 cleanup\n"
+        programs = ("cleanup",)
+        if bounce:
+            master_cf += "bounce unix - - n - 0 bounce\n"
+            programs += ("bounce",)
+        self.inst = Instance(master_cf,
                              main_cf="myhostname = %s\n" % HOST + main_cf,
-                             programs=("cleanup",))
+                             programs=programs)
         for q in QUEUES:
             os.makedirs(os.path.join(self.inst.spool, q), mode=0o700)
         self.triggers = []
@@ -357,6 +362,37 @@ def test_hopcount_reject():
         # The limit itself is still fine: 1 + 4 Received headers.
         qid, status, _ = c.submit(message(many[:4]), EXTERNAL)
         assert status == 0 and c.files() == [qid]
+
+
+def test_bounce_flag_returns_rejected_message_to_sender():
+    """With CLEANUP_FLAG_BOUNCE (what pickup sends) a message refused for
+    good is returned to its sender and the client is told it is done;
+    without a bounce service the client gets the rejection."""
+    flag_bounce = 1
+    with Cleanup("hopcount_limit = 5\n", bounce=True) as c:
+        c.start()
+        many = [b"Received: from hop%d" % i for i in range(5)]
+        qid, status, _ = c.submit(message(many, rcpts=(b"a@example.com",
+                                                       b"b@example.com")),
+                                  EXTERNAL | flag_bounce)
+        assert status == 0, status
+        c.inst.wait_log("%s: removed (returned to sender)" % qid)
+        c.inst.wait_log("%s: sender non-delivery notification: " % qid)
+        # The notice is the one file in incoming/, to the sender.
+        wait_for(lambda: len(c.files()) == 1, what="the notice")
+        recs = formats.queue_file(c.path(c.files()[0]))
+        assert ("S", b"") in recs
+        assert ("R", b"sender@example.org") in recs
+        text = b"\n".join(p for t, p in recs if t in "NL")
+        assert b"a@example.com" in text and b"b@example.com" in text
+        assert b"5.4.0" in text and b"hopcount exceeded" in text
+        assert qid not in c.files() and c.files("bounce") == []
+    with Cleanup("hopcount_limit = 5\n") as c:
+        c.start()
+        many = [b"Received: from hop%d" % i for i in range(5)]
+        qid, status, _ = c.submit(message(many), EXTERNAL | flag_bounce)
+        assert status == STAT_HOPS, status
+        assert c.files() == []
 
 
 def test_size_reject():
