@@ -3,7 +3,9 @@
  *
  * Every wakeup seconds master connects to the service's own endpoint and
  * writes the one byte 'W', with a one second time limit, then re-arms the
- * timer. A service written "N?" is only woken after it was started once
+ * timer. The first wakeup is sent at once when the timer is armed (start,
+ * reload, or a conditional service's first start), so that qmgr and
+ * pickup run from the start, as with Postfix. A service written "N?" is only woken after it was started once
  * (Postfix's conditional wakeup); a throttled service is not woken at
  * all. inet services are woken over TCP, unix and fifo services through
  * their socket or fifo.
@@ -48,7 +50,10 @@ void master_wakeup_arm(struct master_service *serv)
         return;
     if (serv->wakeup_if_used && !serv->ever_spawned)
         return;
-    event_request_timer(master_wakeup_event, serv, serv->wakeup * 1000);
+    /* The first wakeup goes out at once, as Postfix's master does: qmgr
+     * and pickup start with the mail system (and after a reload) and
+     * look at their queues, instead of one interval later. */
+    event_request_timer(master_wakeup_event, serv, 0);
 }
 
 void master_wakeup_cancel(struct master_service *serv)

@@ -105,6 +105,19 @@ def test_wakeup_interval_and_conditional():
         assert lines(late)[0].endswith(" I")
 
 
+def test_first_wakeup_is_immediate():
+    """A service with a long wakeup interval (qmgr's 300 s) is woken as
+    soon as master starts, so that it looks at its queues at once."""
+    with Instance("", "") as inst:
+        marks = os.path.join(inst.dir, "marks")
+        inst.write_master_cf(
+            "tick  unix  -  -  n  300  1  testsvc trigger %s\n" % marks)
+        inst.start()
+        wait_for(lambda: os.path.exists(marks), timeout=10,
+                 what="the first wakeup right after start")
+        assert open(marks).read().strip().endswith(" W")
+
+
 def test_reload_adds_changes_removes_services():
     cf = ("keep  unix  -  -  n  -  1  testsvc -o testsvc_param=one\n"
           "gone  unix  -  -  n  -  1  testsvc\n")
