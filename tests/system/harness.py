@@ -36,6 +36,8 @@ PROGRAMS = {
     "bounce": "bounce/bounce",
     "discard": "discard/discard",
     "error": "error/error",
+    "oqmgr": "oqmgr/oqmgr",
+    "qmgr": "qmgr/qmgr",
 }
 
 

@@ -594,12 +594,13 @@ def test_pickup_cleanup_refusals():
         s.fake.status = 256  # DEFER: keep the file
         res = s.sendmail(["r@example.net"], b"Subject: defer\n\nx\n")
         assert res.returncode == 0, res
-        s.inst.wait_log("error writing FAKE1: service unavailable -- will retry")
+        # pickup may try more than once (postdrop's trigger and master's
+        # wakeup race): the queue IDs the fake hands out are not counted.
+        s.inst.wait_log(": service unavailable -- will retry")
         assert len(s.maildrop_files()) == 1
         s.fake.status = 64  # RCPT: the message is unusable
         s.trigger_pickup()
-        s.inst.wait_log("error writing FAKE2: no recipients specified -- file "
-                        "removed")
+        s.inst.wait_log(": no recipients specified -- file removed")
         wait_for(lambda: s.maildrop_files() == [], what="file removed")
 
 
