@@ -63,5 +63,9 @@ Postern runs in $inst
   stop it:        $inst/sbin/postern -c $etc stop
   send mail:      MAIL_CONFIG=$etc $inst/sbin/sendmail -f you@example.org rcpt@example.org <message
   QMQP:           127.0.0.1:$qmqp_port (e.g. qmqp-source -m 1 -r 1 127.0.0.1:$qmqp_port)
-  queued mail:    $inst/spool/incoming/ (the queue manager arrives with the next step)
+  queue:          $inst/spool/ (qmgr delivers to the agents that exist so far:
+                  discard and error; smtp and local arrive with the next steps,
+                  until then such mail waits in deferred/. To see mail go all
+                  the way: $inst/sbin/postern -c $etc conf -e default_transport=discard
+                  and $inst/sbin/postern -c $etc reload)
 TXT
