@@ -110,10 +110,15 @@ static void master_child_setup_fds(struct master_service *serv)
             _exit(1);
         }
     }
-    if (maxfd < 0 || maxfd > 65536)
-        maxfd = 65536;
-    for (long fd = limit; fd < maxfd; fd++)
-        close((int)fd);
+    /* One system call instead of one per possible descriptor (thousands
+     * with a high open-file limit, at every process start); the loop is
+     * for kernels without close_range (before 5.9). */
+    if (close_range((unsigned)limit, ~0U, 0) < 0) {
+        if (maxfd < 0 || maxfd > 65536)
+            maxfd = 65536;
+        for (long fd = limit; fd < maxfd; fd++)
+            close((int)fd);
+    }
     mem_free(high);
 }
 
