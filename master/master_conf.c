@@ -237,6 +237,8 @@ static int master_config_read(struct master_service **services, struct buf *why)
         msg_set_syslog_name(buf_str(value));
     if (param_get_str(conf, "syslog_facility", value, why) == 0)
         msg_set_facility(buf_str(value));
+    if (param_get_str(conf, "myhostname", value, why) == 0)
+        msg_set_hostname(buf_str(value));
     if (param_get_str(conf, "maillog_file", value, why) == 0) {
         int keep_stderr = master_log_stderr ? MSG_TO_STDERR : 0;
 

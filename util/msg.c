@@ -18,6 +18,10 @@
  *					until msg_set_destinations() is called
  *	msg_set_syslog_name(name)	the prefix before "/program"
  *	msg_set_facility(name)		syslog facility by name ("mail", ...)
+ *	msg_set_hostname(name)		the host in maillog_file lines: the
+ *					first label of name (myhostname), as
+ *					Postfix's postlogd writes it; until
+ *					then the system's host name
  *	msg_set_destinations(where, file)	MSG_TO_SYSLOG|MSG_TO_FILE|
  *					MSG_TO_STDERR; returns -1 (and keeps
  *					the old file) if the file cannot be opened
@@ -82,6 +86,14 @@ void msg_open(const char *program)
     snprintf(msg_program_name, sizeof(msg_program_name), "%s",
              slash ? slash + 1 : program);
     msg_rebuild_tag();
+}
+
+static char msg_hostname[256];
+
+void msg_set_hostname(const char *name)
+{
+    snprintf(msg_hostname, sizeof(msg_hostname), "%.*s",
+             (int)strcspn(name, "."), name);
 }
 
 void msg_set_syslog_name(const char *syslog_name)
@@ -208,18 +220,20 @@ void msg_vlog(enum msg_level level, const char *fmt, va_list ap)
         syslog(syslog_level[level], "%s", text);
     }
     if ((msg_where & MSG_TO_FILE) && msg_file_fd >= 0) {
-        char host[256] = "localhost";
         char stamp[64];
         time_t now = time(NULL);
         struct tm tm;
         int len;
 
-        gethostname(host, sizeof(host) - 1);
-        host[sizeof(host) - 1] = 0;
+        /* Looked up once, not once per line. */
+        if (msg_hostname[0] == 0 &&
+            (gethostname(msg_hostname, sizeof(msg_hostname) - 1) < 0 ||
+             msg_hostname[0] == 0))
+            snprintf(msg_hostname, sizeof(msg_hostname), "localhost");
         strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S",
                  localtime_r(&now, &tm));
-        len = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s\n", stamp, host,
-                       msg_tag_buf, (long)getpid(), text);
+        len = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s\n", stamp,
+                       msg_hostname, msg_tag_buf, (long)getpid(), text);
         if (len > (int)sizeof(line) - 1)
             len = (int)sizeof(line) - 1;
         msg_write_all(msg_file_fd, line, (size_t)len);

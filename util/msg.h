@@ -21,6 +21,7 @@ int msg_destinations(void);
 const char *msg_program(void);
 const char *msg_tag(void);
 void msg_set_cleanup(void (*cleanup)(void));
+void msg_set_hostname(const char *name);
 void msg_set_capture(void (*capture)(enum msg_level, const char *));
 
 void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

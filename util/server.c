@@ -582,6 +582,8 @@ void server_main(int argc, char **argv, const struct server_ops *ops)
         msg_set_syslog_name(buf_str(value));
     if (param_get_str(server_conf, "syslog_facility", value, err) == 0)
         msg_set_facility(buf_str(value));
+    if (param_get_str(server_conf, "myhostname", value, err) == 0)
+        msg_set_hostname(buf_str(value));
     if (param_get_str(server_conf, "maillog_file", value, err) == 0 &&
         buf_len(value) > 0) {
         if (msg_set_destinations(

@@ -118,6 +118,17 @@ def test_first_wakeup_is_immediate():
         assert open(marks).read().strip().endswith(" W")
 
 
+def test_maillog_host_is_first_label_of_myhostname():
+    """maillog_file lines name the host as Postfix's postlogd does: the
+    first label of myhostname."""
+    with Instance(ECHO % "1", "myhostname = mx1.example.org\n") as inst:
+        inst.start()
+        greeting_pid(inst.connect("echo"))
+        inst.wait_log("daemon started")
+        lines = [l for l in inst.log().splitlines() if l]
+        assert lines and all(l.split()[3] == "mx1" for l in lines), lines
+
+
 def test_reload_adds_changes_removes_services():
     cf = ("keep  unix  -  -  n  -  1  testsvc -o testsvc_param=one\n"
           "gone  unix  -  -  n  -  1  testsvc\n")
