@@ -44,7 +44,7 @@
  * deferred/; if none was deferred the file is removed.
  *
  * Public functions (qc_impl.h): qc_active_feed, qc_active_leftovers,
- * qc_entry_finish, qc_message_check_done, qc_defer_entry,
+ * qc_flow_refill, qc_entry_finish, qc_message_check_done, qc_defer_entry,
  * qc_queue_throttle, qc_queue_unthrottle, qc_transport_throttle,
  * qc_flush_dead, qc_clog_check, qc_move_corrupt, qc_dispose;
  * (qcore.h) qc_message_refill.
@@ -87,6 +87,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -505,24 +506,37 @@ static void qc_message_open(const char *id, int ignore_time)
 }
 
 /*
- * In-flow control (spec d.5): one token on master's flow pipe for each
- * message taken from incoming/, for receivers that wait for one
- * (in_flow_delay). Only when descriptor 4 really is a pipe (run by
+ * In-flow control (spec d.5): tokens on master's flow pipe, for
+ * receivers that wait for one (Postfix's cleanup waits in_flow_delay
+ * when the pipe is empty). As Postfix 3.7's qmgr does (observed: a
+ * start-up write of 100 NUL bytes to descriptor 4; after any event,
+ * even a W trigger with no mail, the pipe is back at 100 however many
+ * were taken, and a receiver that takes none never makes it grow), the
+ * pipe is topped up to QC_FLOW_TOKENS tokens (NUL bytes) at start-up and
+ * after every event. Only when descriptor 3 really is a pipe (run by
  * master); a full pipe or no reader is not our problem.
  */
-static void qc_flow_put(void)
+void qc_flow_refill(void)
 {
+    static const char tokens[QC_FLOW_TOKENS];
     static int checked;
     static int ok;
     struct stat st;
+    int have = 0;
 
     if (qc_in_test)
         return;
     if (!checked) {
         checked = 1;
-        ok = fstat(MASTER_FLOW_WRITE, &st) == 0 && S_ISFIFO(st.st_mode);
+        ok = fstat(MASTER_FLOW_READ, &st) == 0 && S_ISFIFO(st.st_mode);
     }
-    if (ok && write(MASTER_FLOW_WRITE, "X", 1) < 0 && errno != EAGAIN)
+    if (!ok || ioctl(MASTER_FLOW_READ, FIONREAD, &have) < 0) {
+        ok = 0;
+        return;
+    }
+    if (have < QC_FLOW_TOKENS &&
+        write(MASTER_FLOW_WRITE, tokens, (size_t)(QC_FLOW_TOKENS - have)) < 0 &&
+        errno != EAGAIN)
         ok = 0;
 }
 
@@ -545,8 +559,6 @@ int qc_active_feed(const char *queue_name, const char *id, int ignore_time)
                      MAIL_QUEUE_ACTIVE);
         return 0;
     }
-    if (strcmp(queue_name, MAIL_QUEUE_INCOMING) == 0)
-        qc_flow_put();
     qc_message_open(id, ignore_time);
     return 1;
 }

@@ -21,9 +21,10 @@ void qc_htable_delete(struct qc_htable *table, const char *key);
 void qc_htable_free(struct qc_htable *table);
 
 /* --- qc_message.c: queue file reading. */
-#define QC_MSG_FLAG_SCANNED (1 << 8)  /* the whole file was read once */
-#define QC_MSG_FLAG_CORRUPT (1 << 9)  /* found corrupt on a refill */
-#define QC_MSG_FLAG_DFXP    (1 << 10) /* override defer_transports */
+#define QC_MSG_FLAG_SCANNED     (1 << 8)  /* the whole file was read once */
+#define QC_MSG_FLAG_CORRUPT     (1 << 9)  /* found corrupt on a refill */
+#define QC_MSG_FLAG_DFXP        (1 << 10) /* override defer_transports */
+#define QC_MSG_FLAG_RESUME_XTRA (1 << 11) /* rcpt_offset: extracted seg. */
 
 /* The last resolution of a message (message->resolve_cache). */
 struct qc_resolve_cache {
@@ -66,6 +67,8 @@ void qc_route_reset(void); /* tests: forget all transports */
 /* --- qc_active.c: the active queue. */
 int qc_active_feed(const char *queue_name, const char *id, int ignore_time);
 void qc_active_leftovers(void);
+#define QC_FLOW_TOKENS 100 /* in-flow tokens kept ready (Postfix 3.7) */
+void qc_flow_refill(void);
 void qc_entry_finish(struct qc_entry *entry, int status);
 void qc_message_check_done(struct qc_message *message);
 void qc_defer_entry(struct qc_entry *entry, const char *status,

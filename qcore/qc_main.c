@@ -19,6 +19,8 @@
  *	  first;
  *	- drain: every transport with a destination that may take another
  *	  delivery gets an agent connection (qc_deliver.c).
+ * At start-up and after every event it tops master's in-flow pipe up to
+ * QC_FLOW_TOKENS tokens (qc_flow_refill), as Postfix 3.7's qmgr does.
  *
  * The loop callback of the skeleton runs before every wait, so every
  * event (trigger, agent reply, timer) is followed by a pass. A pass
@@ -39,7 +41,7 @@
  * qmgr_fudge_factor, qmgr_clog_warn_time, queue_run_delay,
  * transport_retry_time, minimal_backoff_time, maximal_backoff_time,
  * maximal_queue_lifetime, bounce_queue_lifetime, delay_warning_time,
- * confirm_delay_cleared, qmgr_ipc_timeout, helpful_warnings, allow_min_user,
+ * confirm_delay_cleared, qmgr_ipc_timeout, qmgr_daemon_timeout, helpful_warnings, allow_min_user,
  * delay_logging_resolution_limit, defer_transports,
  * double_bounce_sender, myhostname (and those of the modules it calls:
  * deliver_agent_init, deliver_status_init); the scheduler's own.
@@ -86,6 +88,7 @@ static const struct server_param qc_core_params[] = {
     SERVER_TIME("delay_warning_time", &qc_params.delay_warning_time),
     SERVER_INT("confirm_delay_cleared", &qc_params.confirm_delay_cleared),
     SERVER_TIME("qmgr_ipc_timeout", &qc_params.ipc_timeout),
+    SERVER_TIME("qmgr_daemon_timeout", &qc_params.daemon_timeout),
     SERVER_INT("helpful_warnings", &qc_params.helpful_warnings),
     SERVER_INT("allow_min_user", &qc_params.allow_min_user),
     SERVER_INT("delay_logging_resolution_limit",
@@ -122,6 +125,10 @@ void qc_params_load(void)
     }
     if (qc_params.ipc_timeout <= 0)
         qc_params.ipc_timeout = 60;
+    /* The queue managers' watchdog: one loop iteration may take at most
+     * qmgr_daemon_timeout, not the generic daemon_timeout. */
+    if (qc_params.daemon_timeout > 0)
+        server_daemon_timeout = qc_params.daemon_timeout;
 }
 
 static void qc_deferred_timer(int event, void *context)
@@ -141,6 +148,7 @@ static void qc_post_init(const char *service, char **argv)
     deliver_agent_init();
     deliver_status_init();
     qc_active_leftovers();
+    qc_flow_refill();
     qc_scan_init(&qc_scan_in);
     qc_scan_init(&qc_scan_def);
     qc_scan_request(&qc_scan_in, QC_SCAN_START);
@@ -236,6 +244,7 @@ static int qc_loop(const char *service, char **argv)
         budget--;
     }
     qc_drain();
+    qc_flow_refill();
     if (qc_sched->periodic)
         timeout = qc_sched->periodic(time(NULL));
     busy = (qc_dir_in != NULL || qc_dir_def != NULL ||

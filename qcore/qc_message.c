@@ -15,7 +15,13 @@
  *
  * Recipients already done (D, /) and the O, o and n records before them
  * are skipped. Pointer records are followed and padding skipped by
- * rec_get().
+ * rec_get_at(), which also gives the offset of the record itself (a
+ * recipient's offset is where its R record is, never a pointer or
+ * padding record before it: the delivery agent marks it done there).
+ * The segment a refill resumes in is remembered with the offset
+ * (QC_MSG_FLAG_RESUME_XTRA), not derived from it: records in the heap
+ * after the E record belong to the segment whose pointer led there.
+ * A size record whose data offset plus content size overflows is bad.
  *
  * Public functions (qc_impl.h):
  *	qc_message_alloc(queue_name, id)	an empty message
@@ -35,6 +41,7 @@
  * use are ignored.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +115,7 @@ static int qc_parse_size(struct qc_message *m, const char *text,
         return -1;
     }
     if (f[0] <= 0 || f[1] <= 0 || f[2] < 0 || f[3] < 0 || f[3] > 0x1f ||
-        f[4] < 0 || f[5] < 0) {
+        f[4] < 0 || f[5] < 0 || f[0] > LONG_MAX - f[1]) {
         buf_printf(why, "bad size record \"%.100s\"", text);
         return -1;
     }
@@ -207,8 +214,10 @@ int qc_message_read(struct qc_message *m, struct stream *sp, int limit,
             buf_printf(why, "seek to offset %ld: %m", m->rcpt_offset);
             goto done;
         }
-        /* Where the refill starts says which segment we are in. */
-        seg_extracted = m->rcpt_offset > m->data_offset;
+        /* The segment the last read stopped in (not the offset: through
+         * a pointer record, heap records after E belong to the segment
+         * that points to them). */
+        seg_extracted = (m->flags & QC_MSG_FLAG_RESUME_XTRA) != 0;
         allowed = seg_extracted ? REC_TYPE_EXTRACT : REC_TYPE_ENVELOPE;
     } else if (stream_seek(sp, 0, SEEK_SET) < 0) {
         buf_printf(why, "seek to start: %m");
@@ -216,8 +225,9 @@ int qc_message_read(struct qc_message *m, struct stream *sp, int limit,
     }
 
     for (;;) {
-        long offset = (long)stream_tell(sp);
-        int type = rec_get(sp, rec, 0);
+        off_t at = 0;
+        int type = rec_get_at(sp, rec, 0, &at);
+        long offset = (long)at; /* of this record, not of a pointer to it */
         const char *name;
         const char *value;
 
@@ -343,6 +353,10 @@ int qc_message_read(struct qc_message *m, struct stream *sp, int limit,
                 /* Resume here (or at its O/o/n records) next time. */
                 full = 1;
                 stop_offset = pend.start >= 0 ? pend.start : offset;
+                if (seg_extracted)
+                    m->flags |= QC_MSG_FLAG_RESUME_XTRA;
+                else
+                    m->flags &= ~QC_MSG_FLAG_RESUME_XTRA;
                 if (!first) {
                     qc_pending_clear(&pend);
                     result = got;

@@ -192,6 +192,8 @@ struct qc_queue {
     int flags;                  /* QC_QUEUE_FLAG_* */
     long long last_delivery_ms; /* for dest_rate_delay */
     time_t clog_warned;         /* last clog warning */
+    time_t last_done;           /* when a delivery last ended */
+    int conn_flags;             /* DEL_REQ_FLAG_CONN_LOAD|STORE or 0 */
     struct qc_ring todo;        /* entries waiting (FIFO) */
     struct qc_ring busy;        /* entries being delivered */
     struct qc_ring transport_link;
@@ -296,7 +298,8 @@ struct qc_params {
     int transport_retry_time;
     int delay_warning_time;
     int confirm_delay_cleared;
-    int ipc_timeout; /* qmgr_ipc_timeout */
+    int ipc_timeout;    /* qmgr_ipc_timeout */
+    int daemon_timeout; /* qmgr_daemon_timeout: the watchdog */
     int helpful_warnings;
     int allow_min_user; /* recipients may start with '-' */
     int delay_logging_resolution_limit;

@@ -20,6 +20,11 @@
  *					REC_TYPE_ERROR
  *	rec_get(sp, bp, maxlen)		as rec_get_raw(), but follow pointer
  *					records and skip padding records
+ *	rec_get_at(sp, bp, maxlen, &offset)	as rec_get(), and set offset
+ *					to where the record returned starts
+ *					(past any pointer or padding record
+ *					before it: the place rec_put_type()
+ *					must overwrite)
  *	rec_put_type(sp, type, offset)	overwrite the type byte at offset
  *					and flush; 0 or -1
  *	rec_attr_split(bp, &name, &value)	split an 'A' payload
@@ -293,11 +298,12 @@ static int rec_goto(struct stream *sp, const struct buf *bp)
     return 0;
 }
 
-int rec_get(struct stream *sp, struct buf *bp, size_t maxlen)
+int rec_get_at(struct stream *sp, struct buf *bp, size_t maxlen, off_t *offset)
 {
     int type;
 
     for (;;) {
+        *offset = stream_tell(sp);
         type = rec_get_raw(sp, bp, maxlen);
         if (type == REC_TYPE_DTXT)
             continue;
@@ -306,6 +312,13 @@ int rec_get(struct stream *sp, struct buf *bp, size_t maxlen)
         if (rec_goto(sp, bp) < 0)
             return REC_TYPE_ERROR;
     }
+}
+
+int rec_get(struct stream *sp, struct buf *bp, size_t maxlen)
+{
+    off_t offset;
+
+    return rec_get_at(sp, bp, maxlen, &offset);
 }
 
 int rec_attr_split(struct buf *bp, const char **name, const char **value)

@@ -18,6 +18,8 @@ int rec_put_type(struct stream *sp, int type, off_t offset);
 /* Reading records; maxlen 0 = no limit beyond REC_LEN_MAX. */
 int rec_get_raw(struct stream *sp, struct buf *bp, size_t maxlen);
 int rec_get(struct stream *sp, struct buf *bp, size_t maxlen);
+/* As rec_get(); *offset: where the record returned starts. */
+int rec_get_at(struct stream *sp, struct buf *bp, size_t maxlen, off_t *offset);
 
 /* 'A' record payloads. */
 int rec_attr_split(struct buf *bp, const char **name, const char **value);

@@ -187,6 +187,11 @@ static const struct read_case read_cases[] = {
      {"T1700000000 0", "Ss@example.org", "Anoequalsign", "Ra@b", "M", "Nx", "X",
       "E", NULL},
      "malformed attribute"},
+    /* Found by fuzz_qmsg: data offset + content size overflowed. */
+    {"size record fields overflow",
+     {"C9223372036854775807 9223372036854775807 1 0 1 0", "T1700000000 0",
+      "Ss@example.org", "Ra@b", "M", "Nx", "X", "E", NULL},
+     "bad size record"},
     {NULL, {NULL}, NULL},
 };
 
@@ -856,11 +861,97 @@ static void test_hash_table(void)
     qc_htable_free(t);
 }
 
+/*
+ * Found by fuzz_qmsg: a recipient's offset is that of its R record, not
+ * of the padding or pointer record before it (the delivery agent marks
+ * the recipient done at that offset), and a first read that stops in
+ * the heap after E resumes in the segment that pointed there.
+ */
+static void test_offsets_past_pointer_and_padding(void)
+{
+    static const char *const lines[] = {"T1700000000 0",
+                                        "Ss@example.org",
+                                        "wpadding",
+                                        "Ra@example.org",
+                                        "P9",
+                                        "M",
+                                        "Nx",
+                                        "X",
+                                        "E",
+                                        "Rb@example.org",
+                                        "P5",
+                                        NULL};
+    struct buf *data = build_file(lines);
+    struct stream *sp = file_stream(data);
+    struct qc_message *m = qc_message_alloc("active", "ABCDEF0123");
+    struct qc_rcpt_list out;
+    struct buf *why = buf_alloc(32);
+
+    qc_rcpt_list_init(&out);
+    CU_ASSERT_EQUAL(qc_message_read(m, sp, 1, &out, why), 1);
+    CU_ASSERT_EQUAL(qc_message_read(m, sp, 1, &out, why), 1);
+    CU_ASSERT_EQUAL(qc_message_read(m, sp, 1, &out, why), 0);
+    CU_ASSERT(m->flags & QC_MSG_FLAG_ALL_READ);
+    CU_ASSERT_EQUAL_FATAL(out.len, 2);
+    CU_ASSERT_STRING_EQUAL(out.info[0].address, "a@example.org");
+    CU_ASSERT_STRING_EQUAL(out.info[1].address, "b@example.org");
+    for (int i = 0; i < out.len; i++) {
+        CU_ASSERT(out.info[i].offset > 0 &&
+                  (size_t)out.info[i].offset < buf_len(data));
+        CU_ASSERT_EQUAL(buf_str(data)[out.info[i].offset], 'R');
+    }
+    qc_rcpt_list_free(&out);
+    qc_message_free(m);
+    buf_free(why);
+    stream_close(sp);
+    buf_free(data);
+}
+
+static void test_refill_from_heap_into_envelope(void)
+{
+    static const char *const lines[] = {"T1700000000 0",
+                                        "Ss@example.org",
+                                        "Rr1@example.org",
+                                        "Rr2@example.org",
+                                        "Rr3@example.org",
+                                        "P10",
+                                        "M",
+                                        "Nx",
+                                        "X",
+                                        "E",
+                                        "Rh1@example.org",
+                                        "Rh2@example.org",
+                                        "P6",
+                                        NULL};
+    struct buf *data = build_file(lines);
+    struct stream *sp = file_stream(data);
+    struct qc_message *m = qc_message_alloc("active", "ABCDEF0123");
+    struct qc_rcpt_list out;
+    struct buf *why = buf_alloc(32);
+
+    qc_rcpt_list_init(&out);
+    CU_ASSERT_EQUAL(qc_message_read(m, sp, 3, &out, why), 3);
+    CU_ASSERT(m->rcpt_offset > m->data_offset); /* stopped in the heap */
+    CU_ASSERT_EQUAL(qc_message_read(m, sp, 100, &out, why), 2);
+    UNIT_CHECK_STR("refill reason", buf_str(why), "");
+    CU_ASSERT(m->flags & QC_MSG_FLAG_ALL_READ);
+    CU_ASSERT_EQUAL_FATAL(out.len, 5);
+    CU_ASSERT_STRING_EQUAL(out.info[4].address, "h2@example.org");
+    qc_rcpt_list_free(&out);
+    qc_message_free(m);
+    buf_free(why);
+    stream_close(sp);
+    buf_free(data);
+}
+
 static const struct unit_case reader_cases[] = {
     {"malformed and good files", test_read_cases},
     {"truncated record", test_truncated_record},
     {"limits and refills", test_limits_and_refill},
     {"pointer into the heap", test_pointer_to_heap},
+    {"offsets past pointer and padding", test_offsets_past_pointer_and_padding},
+    {"refill from the heap into the envelope",
+     test_refill_from_heap_into_envelope},
     {NULL, NULL},
 };
 
