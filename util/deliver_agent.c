@@ -15,7 +15,9 @@
  *		shared non-blocking flock on it; failure to lock is fatal
  *		(the queue manager holds the exclusive lock only while it
  *		reads a file, so a busy lock means someone else owns the
- *		file; Postfix 3.7 does the same). 0 with *reqp set; -1 when
+ *		file; Postfix 3.7 does the same). A request whose hand-off
+ *		time is 0 (Postfix's qmgr sends that) gets the time of
+ *		receipt, as Postfix's agents stamp it. 0 with *reqp set; -1 when
  *		the request was refused: a warning was logged and, if the
  *		client is still there, it got the error reply (status -1)
  *		and was waited for. The caller then just returns.
@@ -61,6 +63,7 @@
  */
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "attr.h"
@@ -101,6 +104,12 @@ int deliver_agent_read(struct stream *client, struct deliver_request **reqp)
     req = deliver_request_alloc();
     if (deliver_request_get(client, req, deliver_rcpt_limit) < 0)
         goto refuse;
+    /* Postfix's qmgr leaves the hand-off time to the agent (it sends 0):
+     * stamp it on receipt, or the log's delays= would count the whole
+     * delivery as time in the active queue. */
+    if (req->stats.agent_handoff.tv_sec == 0 &&
+        req->stats.agent_handoff.tv_usec == 0)
+        gettimeofday(&req->stats.agent_handoff, NULL);
     if ((req->fd = mail_queue_open(req->queue_name, req->queue_id, O_RDWR, 0)) <
         0) {
         msg_warn("open %s %s: %m", req->queue_name, req->queue_id);
