@@ -38,6 +38,7 @@ PROGRAMS = {
     "error": "error/error",
     "oqmgr": "oqmgr/oqmgr",
     "qmgr": "qmgr/qmgr",
+    "testagent": "tests/system/testagent",
 }
 
 

@@ -177,12 +177,16 @@ class QmgrEnv:
         return os.path.join(d, qid)
 
     def where(self, qid):
-        """The queue that holds qid, or None."""
-        for q in QUEUES:
-            hits = glob.glob(os.path.join(self.inst.spool, q, "**", qid),
-                             recursive=True)
-            if hits:
-                return q
+        """The queue that holds qid, or None. A file renamed between two
+        queues while one pass looks (deferred/ -> active/, say) can slip
+        past it; it cannot slip past a second pass in the other order, so
+        None means "in no queue" only when both passes agree."""
+        for order in (QUEUES, tuple(reversed(QUEUES))):
+            for q in order:
+                hits = glob.glob(os.path.join(self.inst.spool, q, "**", qid),
+                                 recursive=True)
+                if hits:
+                    return q
         return None
 
     def files(self, queue):
