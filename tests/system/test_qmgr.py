@@ -24,9 +24,12 @@ and what is particular to qmgr:
     FIFO.) The check is on the order of log lines, not on durations.
 """
 import os
+import socket
+import subprocess
 
-from harness import run_tests
-from qmgr_helpers import QmgrEnv
+import formats
+from harness import free_port, program, run_tests, wait_for
+from qmgr_helpers import QmgrEnv, SERVICES, needed_programs
 
 QMGR = os.environ.get("QMGR_PROGRAM", "qmgr")
 
