@@ -17,7 +17,10 @@
  *			mtime now), or when another process holds its lock
  *			(mtime now + 60: "skipped, still being delivered")
  *
- * Recipients are resolved with trivial-rewrite (resolve_address). A
+ * Recipients are resolved with trivial-rewrite (resolve_address); a
+ * message with a content filter record (L in the envelope,
+ * "transport:nexthop") sends every deliverable recipient to the filter
+ * instead (qc_filter_route; default_filter_nexthop). A
  * recipient to the local double-bounce address is discarded by the
  * queue manager itself (spec b.5, f.4: logged as sent, relay=none,
  * "undeliverable postmaster notification discarded", marked done).
@@ -282,6 +285,31 @@ struct qc_queue *qc_error_queue(const char *service, const char *status,
     return q;
 }
 
+/*
+ * The destination a content filter sets: "transport:nexthop"; an empty
+ * next hop is default_filter_nexthop, or else the recipient's domain
+ * (as Postfix documents it). A filter without a transport is ignored.
+ */
+static void qc_filter_route(const char *filter, const char *rcpt,
+                            char **transport, char **nexthop)
+{
+    const char *colon = strchr(filter, ':');
+    const char *at = strrchr(rcpt, '@');
+    const char *hop;
+
+    if (colon == NULL || colon == filter)
+        return;
+    hop = colon + 1;
+    if (*hop == 0)
+        hop = *qc_params.default_filter_nexthop
+                  ? qc_params.default_filter_nexthop
+                  : (at ? at + 1 : "");
+    mem_free(*transport);
+    *transport = mem_strndup(filter, (size_t)(colon - filter));
+    mem_free(*nexthop);
+    *nexthop = mem_strdup(hop);
+}
+
 static void qc_message_resolve(struct qc_message *m, struct qc_rcpt_list *batch)
 {
     struct qc_assign *items =
@@ -310,6 +338,12 @@ static void qc_message_resolve(struct qc_message *m, struct qc_rcpt_list *batch)
             c->flags = reply.flags;
         }
         q = NULL;
+        /* A content filter (the message's L record, "transport:nexthop")
+         * takes every deliverable recipient; trivial-rewrite still
+         * decides which addresses are deliverable at all. */
+        if (m->filter != NULL && c->rc >= 0 &&
+            !(c->flags & (RESOLVE_FLAG_FAIL | RESOLVE_FLAG_ERROR)))
+            qc_filter_route(m->filter, r->address, &c->transport, &c->nexthop);
         if (!qc_params.allow_min_user && r->address[0] == '-') {
             q = qc_error_queue(QC_ERROR_BOUNCE, "5.1.3", "bad address syntax");
         } else if (c->rc < 0 || (c->flags & RESOLVE_FLAG_FAIL)) {

@@ -94,6 +94,7 @@ static const struct server_param qc_core_params[] = {
     SERVER_INT("delay_logging_resolution_limit",
                &qc_params.delay_logging_resolution_limit),
     SERVER_STR("defer_transports", &qc_params.defer_transports),
+    SERVER_STR("default_filter_nexthop", &qc_params.default_filter_nexthop),
     SERVER_STR("double_bounce_sender", &qc_params.double_bounce_sender),
     SERVER_STR("myhostname", &qc_params.myhostname),
     SERVER_PARAM_END,

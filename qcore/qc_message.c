@@ -65,11 +65,12 @@ struct qc_message *qc_message_alloc(const char *queue_name, const char *id)
 
 void qc_message_free(struct qc_message *m)
 {
-    char **strs[] = {&m->queue_id,      &m->sender,      &m->verp_delims,
-                     &m->envelope_id,   &m->encoding,    &m->rewrite_context,
-                     &m->client_name,   &m->client_addr, &m->client_port,
-                     &m->client_proto,  &m->client_helo, &m->sasl_method,
-                     &m->sasl_username, &m->sasl_sender, &m->log_ident};
+    char **strs[] = {&m->queue_id,        &m->sender,        &m->verp_delims,
+                     &m->filter,          &m->envelope_id,   &m->encoding,
+                     &m->rewrite_context, &m->client_name,   &m->client_addr,
+                     &m->client_port,     &m->client_proto,  &m->client_helo,
+                     &m->sasl_method,     &m->sasl_username, &m->sasl_sender,
+                     &m->log_ident};
 
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         mem_free(*strs[i]);
@@ -319,6 +320,10 @@ int qc_message_read(struct qc_message *m, struct stream *sp, int limit,
         case REC_TYPE_VERP:
             if (first)
                 qc_set(&m->verp_delims, buf_str(rec));
+            break;
+        case REC_TYPE_FILT: /* L outside the content: a content filter */
+            if (first && buf_len(rec) > 0)
+                qc_set(&m->filter, buf_str(rec));
             break;
         case REC_TYPE_DSN_ENVID:
             if (first)

@@ -112,6 +112,7 @@ struct qc_message {
     struct timeval active_time; /* when it entered the active queue */
     char *sender;               /* S record, "" = null sender */
     char *verp_delims;          /* V record, or NULL */
+    char *filter;               /* L record (content_filter), or NULL */
     char *envelope_id;          /* DSN ENVID, or NULL */
     int ret_flags;              /* DSN RET */
     char *encoding;             /* "encoding" attribute, or NULL */
@@ -304,6 +305,7 @@ struct qc_params {
     int allow_min_user; /* recipients may start with '-' */
     int delay_logging_resolution_limit;
     char *defer_transports;
+    char *default_filter_nexthop;
     char *double_bounce_sender;
     char *myhostname;
 };

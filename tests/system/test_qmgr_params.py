@@ -79,8 +79,6 @@ PROVIDED = {"config_directory", "process_id", "process_name", "service_name"}
 # documented as not applying, never read. The man page entry must say so
 # (one of the words in NOT_APPLICABLE_WORDS).
 NOT_APPLICABLE = {
-    # Content filters (FILTER records, content_filter) are not implemented.
-    "default_filter_nexthop",
     # There are no address verification probes (no verify service).
     "address_verify_pending_request_limit",
 }
