@@ -54,6 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "verp_delims.h"
 #include "attr.h"
 #include "events.h"
 #include "mem.h"
@@ -67,6 +68,7 @@ struct qc_agent {
     int fd;
     struct qc_entry *entry;
     struct bounce_rcpt *rcpt;
+    struct buf *verp_sender; /* this delivery's VERP sender, or NULL */
 };
 
 static void qc_agent_free(struct qc_agent *a)
@@ -76,6 +78,8 @@ static void qc_agent_free(struct qc_agent *a)
         stream_close(a->sp);
     }
     mem_free(a->rcpt);
+    if (a->verp_sender)
+        buf_free(a->verp_sender);
     mem_free(a);
 }
 
@@ -216,6 +220,14 @@ static void qc_agent_send(struct qc_agent *a)
     req.encoding = m->encoding;
     req.smtputf8 = m->sendopts;
     req.sender = m->sender;
+    if (m->verp_delims != NULL && *m->sender && e->rcpt.len == 1) {
+        /* VERP: this delivery's own sender (one recipient per entry). */
+        if (a->verp_sender == NULL)
+            a->verp_sender = buf_alloc(64);
+        verp_sender(a->verp_sender, m->verp_delims, m->sender,
+                    e->rcpt.info[0].address);
+        req.sender = buf_str(a->verp_sender);
+    }
     req.envelope_id = m->envelope_id;
     req.ret_flags = m->ret_flags;
     req.stats.incoming_arrival = m->arrival;

@@ -246,10 +246,21 @@ static int qc_assign_cmp(const void *a, const void *b)
 }
 
 /* A waiting entry of this message for this queue with room, or NULL. */
+/*
+ * Recipients per entry: the transport's destination recipient limit, but
+ * one for a VERP message (each delivery has its own sender).
+ */
+static int qc_entry_limit(const struct qc_queue *q, const struct qc_message *m)
+{
+    if (m->verp_delims != NULL && m->sender != NULL && *m->sender)
+        return 1;
+    return q->transport->dest_recipient_limit;
+}
+
 static struct qc_entry *qc_entry_open(struct qc_queue *q, struct qc_message *m)
 {
     struct qc_ring *r;
-    int limit = q->transport->dest_recipient_limit;
+    int limit = qc_entry_limit(q, m);
 
     /* The newest entries are at the tail; look at a few only. */
     int looked = 0;
@@ -272,7 +283,7 @@ void qc_message_assign(struct qc_message *m, struct qc_assign *items, int n)
     qsort(items, (size_t)n, sizeof(*items), qc_assign_cmp);
     for (int i = 0; i <= n; i++) {
         struct qc_queue *q = i < n ? items[i].queue : NULL;
-        int limit = q ? q->transport->dest_recipient_limit : 0;
+        int limit = q ? qc_entry_limit(q, m) : 0;
 
         /* Close the current entry when the queue changes or it is full. */
         if (e != NULL &&

@@ -120,5 +120,112 @@ def test_small_message_overtakes_big_one():
         after = len([i for i in big_at if i > small_at[0]])
         assert after > 0, "small message delivered after all of the big one"
 
+def test_sendmail_and_qmqp_delivered_held_mail_left_alone():
+    """The whole path with our own programs, for qmgr and oqmgr: sendmail
+    -> postdrop -> pickup -> cleanup, and a QMQP client -> qmqpd ->
+    cleanup, then the queue manager -> discard, logged; a message cleanup
+    put on hold stays in hold/ through every scan."""
+    for qmgr in ("qmgr", "oqmgr"):
+        port = free_port()
+        env = QmgrEnv(qmgr, start=False,
+                      main_cf="qmqpd_authorized_clients = 127.0.0.1\n"
+                              "qmqpd_error_delay = 0\n")
+        with env:
+            for p in ("postdrop", "pickup", "qmqpd"):
+                os.symlink(program(p), os.path.join(env.inst.libexec, p))
+            with open(os.path.join(env.inst.etc, "main.cf"), "a") as f:
+                f.write("command_directory = %s\n" % env.inst.libexec)
+            env.inst.write_master_cf(
+                SERVICES + "qmgr unix n - n 300 1 %s\n" % qmgr +
+                "pickup unix n - n 60 1 pickup\n"
+                "127.0.0.1:%d inet n - n - - qmqpd\n" % port)
+            env.start()
+            res = subprocess.run(
+                [program("sendmail"), "-f", "s@example.org",
+                 "viasendmail@discard.example"],
+                input=b"Subject: by sendmail\n\nhello\n",
+                env=dict(os.environ, MAIL_CONFIG=env.inst.etc),
+                capture_output=True, timeout=30)
+            assert res.returncode == 0, res
+            c = socket.create_connection(("127.0.0.1", port), 10)
+            c.sendall(formats.qmqp_packet(b"Subject: by QMQP\n\nhello\n",
+                                          b"s@example.org",
+                                          [b"viaqmqp@discard.example"]))
+            reply = c.recv(1000)
+            c.close()
+            assert b":K" in reply, reply
+            for rcpt in ("viasendmail", "viaqmqp"):
+                wait_for(lambda: any(
+                    "to=<%s@discard.example>" % rcpt in line and
+                    "status=sent" in line and "/discard[" in line
+                    for line in env.log().splitlines()),
+                    what="%s delivered by discard" % rcpt)
+            # Held mail: queued in hold/, never taken by any scan.
+            held = hold_message(env)
+            env.trigger(b"AFDI")
+            again = env.submit(["after@discard.example"])
+            env.wait_log("%s: removed" % again)
+            assert env.where(held) == "hold", (qmgr, env.where(held))
+            assert ("%s: from=" % held) not in env.log()
+
+
+def test_content_filter_takes_every_recipient():
+    """A message with a content filter (the L record qmqpd or smtpd write
+    for content_filter) goes to the filter's transport and next hop,
+    whatever its recipients resolve to; an empty next hop is
+    default_filter_nexthop. Both queue managers."""
+    for qmgr in ("qmgr", "oqmgr"):
+        with QmgrEnv(qmgr, main_cf="default_filter_nexthop = dfn.example\n"
+                     ) as env:
+            a = env.submit(["x@retry.example", "y@error.example"],
+                           extra_env=[formats.record("L",
+                                                     "discard:filter.example")])
+            b = env.submit(["z@retry.example"],
+                           extra_env=[formats.record("L", "discard:")])
+            for qid in (a, b):
+                env.wait_log("%s: removed" % qid)
+            lines = env.log_lines("%s: to=<" % a)
+            assert len(lines) == 2 and all(
+                "status=sent (filter.example)" in l for l in lines), lines
+            (line,) = env.log_lines("%s: to=<" % b)
+            assert "status=sent (dfn.example)" in line, line
+
+
+def test_verp_message_delivered_per_recipient():
+    """A VERP message (V record, e.g. from a QMQP list manager) is
+    delivered to every recipient and removed; each delivery carries its
+    own sender (util/verp_delims.c verp_sender, unit-tested)."""
+    for qmgr in ("qmgr", "oqmgr"):
+        with QmgrEnv(qmgr) as env:
+            rcpts = ["a@discard.example", "b@discard.example",
+                     "c@discard.example"]
+            qid = env.submit(rcpts, sender="list-return@example.org",
+                             extra_env=[formats.record("V", "+=")])
+            env.wait_log("%s: removed" % qid)
+            lines = env.log_lines("%s: to=<" % qid)
+            assert len(lines) == 3 and all("status=sent" in l
+                                           for l in lines), lines
+
+
+def hold_message(env):
+    """A message submitted with cleanup's HOLD flag; its queue ID."""
+    s = formats.connect_unix(env.inst.socket_path("cleanup", private=False))
+    try:
+        raw = b""
+        while not raw.endswith(b"\0\0"):
+            raw += s.recv(1)
+        qid = raw[:-2].split(b"\0")[3].decode()
+        s.sendall(formats.attr_list([("flags", 4)]))
+        R = formats.record
+        s.sendall(R("T", "1700000000 0") + R("S", "s@example.org") +
+                  R("R", "held@discard.example") + R("M") +
+                  R("N", "Received: by test; Mon, 1 Jan 2024 00:00:00 +0000") +
+                  R("N", "") + R("N", "held") + R("X") + R("E"))
+        assert formats.AttrReader(s).read_list()["status"] == "0"
+    finally:
+        s.close()
+    wait_for(lambda: env.where(qid) == "hold", what="the held message")
+    return qid
+
 
 run_tests(globals())

@@ -526,6 +526,30 @@ static void test_client_peer_lookup(void)
     close(lfd);
 }
 
+/* The per-delivery sender of a VERP message (util/verp_delims.c). */
+static void test_verp_sender(void)
+{
+    static const struct {
+        const char *delims, *sender, *rcpt, *want;
+    } cases[] = {
+        {"+=", "list-return@example.org", "user@domain.example",
+         "list-return+user=domain.example@example.org"},
+        {"-=", "owner@lists.example", "a@b", "owner-a=b@lists.example"},
+        {"+=", "bare", "user@domain", "bare+user=domain"},
+        {"+=", "s@x", "local", "s+local@x"},
+        {"+=", "", "user@domain", ""},       /* null sender: no VERP */
+        {"+", "s@x", "user@domain", "s@x"},  /* malformed delimiters */
+        {"+=", "a@b@c", "u@d", "a@b+u=d@c"}, /* the last '@' splits */
+    };
+    struct buf *out = buf_alloc(16);
+
+    for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
+        verp_sender(out, cases[i].delims, cases[i].sender, cases[i].rcpt);
+        UNIT_CHECK_STR(cases[i].want, buf_str(out), cases[i].want);
+    }
+    buf_free(out);
+}
+
 static const struct unit_case proto_cases[] = {
     {"status to reply", test_qmqpd_status_reply},
     {"VERP sender", test_qmqpd_verp},
@@ -536,6 +560,7 @@ static const struct unit_case proto_cases[] = {
 
 static const struct unit_case util_cases[] = {
     {"verp_delims_verify", test_verp_delims_verify},
+    {"verp_sender", test_verp_sender},
     {"receive_override_options", test_input_transp},
     {"smtputf8 autodetect", test_input_autoutf8},
     {"host name syntax", test_client_peer_hostname},
