@@ -9,8 +9,9 @@
  *
  * Public functions:
  *	bounce_quote_addr(out, addr)
- *		sets out to the address in RFC 5322 form (quote_addr.h:
- *		the local part quoted when it is not a dot-atom); ""
+ *		sets out to the address in RFC 5322 form
+ *		(addr_external_append: the local part quoted when it is
+ *		not a dot-atom); ""
  *		becomes "<>", as in the log's recipient= line.
  *	bounce_log_format(out, rcpt, dsn, compat)
  *		appends one record to out; compat adds the legacy
@@ -48,7 +49,7 @@
 
 #include "bounce_log.h"
 #include "mem.h"
-#include "quote_addr.h"
+#include "addr_token.h"
 
 void bounce_quote_addr(struct buf *out, const char *addr)
 {
@@ -56,7 +57,7 @@ void bounce_quote_addr(struct buf *out, const char *addr)
     if (*addr == 0)
         buf_append_str(out, "<>");
     else
-        quote_addr_append(out, addr);
+        addr_external_append(addr, out);
 }
 
 /* Append text with CR and LF replaced, so that it stays on one line. */

@@ -133,6 +133,8 @@ void cleanup_extracted(struct cleanup_state *state, int type, const char *data,
 void cleanup_recipient(struct cleanup_state *state, const char *rcpt);
 int cleanup_rcpt_attr(struct cleanup_state *state, int type, const char *data,
                       size_t len);
+const char *cleanup_attr_common(struct cleanup_state *state, const char *data,
+                                size_t len);
 void cleanup_segment_other(struct cleanup_state *state);
 
 /* cleanup_message.c */

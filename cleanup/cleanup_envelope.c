@@ -245,8 +245,14 @@ static void cleanup_envelope_end(struct cleanup_state *state)
     state->rcpt_in_segment = 0;
 }
 
-static void cleanup_envelope_attr(struct cleanup_state *state, const char *data,
-                                  size_t len)
+/*
+ * What the envelope and the extracted segment do alike with an A record:
+ * refuse a malformed one, keep a recipient's DSN attributes for its R,
+ * drop a client's create_time (cleanup writes its own). Returns the '='
+ * of an attribute the caller still has to handle, or NULL when done.
+ */
+const char *cleanup_attr_common(struct cleanup_state *state, const char *data,
+                                size_t len)
 {
     const char *eq = memchr(data, '=', len);
 
@@ -255,12 +261,22 @@ static void cleanup_envelope_attr(struct cleanup_state *state, const char *data,
                        "malformed attribute: missing '=' after attribute "
                        "name: %.100s",
                        data);
-        return;
+        return NULL;
     }
     if (cleanup_rcpt_attr(state, REC_TYPE_ATTR, data, len))
-        return;
+        return NULL;
     if ((size_t)(eq - data) == strlen(REC_ATTR_CTIME) &&
         memcmp(data, REC_ATTR_CTIME, (size_t)(eq - data)) == 0)
+        return NULL;
+    return eq;
+}
+
+static void cleanup_envelope_attr(struct cleanup_state *state, const char *data,
+                                  size_t len)
+{
+    const char *eq = cleanup_attr_common(state, data, len);
+
+    if (eq == NULL)
         return;
     if ((size_t)(eq - data) == strlen("rewrite_context") &&
         memcmp(data, "rewrite_context", (size_t)(eq - data)) == 0)

@@ -35,8 +35,6 @@
 void cleanup_extracted(struct cleanup_state *state, int type, const char *data,
                        size_t len)
 {
-    const char *eq;
-
     switch (type) {
     case REC_TYPE_RCPT:
         cleanup_recipient(state, data);
@@ -47,19 +45,7 @@ void cleanup_extracted(struct cleanup_state *state, int type, const char *data,
         cleanup_rcpt_attr(state, type, data, len);
         break;
     case REC_TYPE_ATTR:
-        eq = memchr(data, '=', len);
-        if (eq == NULL || eq == data ||
-            memchr(data, 0, (size_t)(eq - data)) != NULL) {
-            cleanup_reject(state, CLEANUP_STAT_BAD,
-                           "malformed attribute: missing '=' after "
-                           "attribute name: %.100s",
-                           data);
-            break;
-        }
-        if (cleanup_rcpt_attr(state, type, data, len))
-            break;
-        if ((size_t)(eq - data) == strlen(REC_ATTR_CTIME) &&
-            memcmp(data, REC_ATTR_CTIME, (size_t)(eq - data)) == 0)
+        if (cleanup_attr_common(state, data, len) == NULL)
             break;
         cleanup_segment_other(state);
         cleanup_out(state, type, data, len);

@@ -105,7 +105,7 @@
 #include "mem.h"
 #include "msg.h"
 #include "qc_impl.h"
-#include "quote_addr.h"
+#include "addr_token.h"
 #include "rec_type.h"
 #include "record.h"
 #include "rewrite_client.h"
@@ -457,7 +457,7 @@ static void qc_log_opened(const struct qc_message *m)
 {
     struct buf *line = buf_alloc(128);
 
-    quote_addr_append(line, m->sender);
+    addr_external_append(m->sender, line);
     msg_info("%s: from=<%s>, size=%ld, nrcpt=%d (queue active)", m->queue_id,
              buf_str(line), m->cont_length,
              m->rcpt_total > 0 ? m->rcpt_total : m->rcpt_read + m->rcpt_unread);
@@ -682,7 +682,7 @@ static void qc_active_done(struct qc_message *m)
                                null_sender)) {
             struct buf *addr = buf_alloc(64);
 
-            quote_addr_append(addr, m->sender ? m->sender : "");
+            addr_external_append(m->sender ? m->sender : "", addr);
             msg_info("%s: from=<%s>, status=%s, returned to sender",
                      m->queue_id, buf_str(addr),
                      (m->flags & QC_MSG_FLAG_FORCE_EXP) ? "force-expired"

@@ -55,7 +55,7 @@
 
 #include "cleanup_user.h"
 #include "qmqpd.h"
-#include "quote_addr.h"
+#include "addr_token.h"
 #include "record.h"
 #include "verp_delims.h"
 
@@ -133,7 +133,7 @@ void qmqpd_put_received(struct stream *dst, const struct qmqpd_received *r)
         if (*r->first_rcpt == 0)
             buf_set_str(quoted, "\"\"");
         else
-            quote_addr_append(quoted, r->first_rcpt);
+            addr_external_append(r->first_rcpt, quoted);
         rec_fprintf(dst, REC_TYPE_NORM, "\tby %s (%s) with %s id %s",
                     r->myhostname, r->mail_name, QMQPD_PROTOCOL, r->queue_id);
         rec_fprintf(dst, REC_TYPE_NORM, "\tfor <%s>; %s", buf_str(quoted),

@@ -65,6 +65,9 @@
  *					character, space, a leading, trailing
  *					or doubled dot)
  *	addr_quote_text(text, len, out)	append "text" with " and \ escaped
+ *	addr_external_append(internal, out)	append the external form
+ *					of an internal address (log lines;
+ *					the empty address appends nothing)
  *	addr_quote_local(internal, out)	out = the external form of an
  *					internal address (the empty address
  *					stays empty)
@@ -408,6 +411,18 @@ static void addr_append_external(const char *internal, struct buf *out)
     }
 }
 
+/*
+ * The same for log lines and the like, where the empty address appends
+ * nothing (callers write <> around it). Postfix 3.7's agents were seen
+ * to write: x@y@z -> "x@y"@z; a b@x -> "a b"@x; @x -> ""@x; a.@x, .a@x,
+ * a..b@x quoted; a%b@x, a!b@x, 8-bit bytes unquoted.
+ */
+void addr_external_append(const char *internal, struct buf *out)
+{
+    if (*internal)
+        addr_append_external(internal, out);
+}
+
 void addr_toks_external(const struct addr_toks *toks, struct buf *out)
 {
     struct buf *internal = buf_alloc(100);
@@ -422,7 +437,7 @@ void addr_quote_local(const char *internal, struct buf *out)
 {
     buf_reset(out);
     if (*internal)
-        addr_append_external(internal, out);
+        addr_external_append(internal, out);
 }
 
 void addr_unquote(const char *external, struct buf *out)

@@ -65,6 +65,7 @@ void addr_toks_external(const struct addr_toks *toks, struct buf *out);
 
 int addr_local_needs_quote(const char *local, size_t len);
 void addr_quote_text(const char *text, size_t len, struct buf *out);
+void addr_external_append(const char *internal, struct buf *out);
 void addr_quote_local(const char *internal, struct buf *out);
 void addr_unquote(const char *external, struct buf *out);
 

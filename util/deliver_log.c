@@ -47,7 +47,7 @@
 #include <strings.h>
 
 #include "deliver_log.h"
-#include "quote_addr.h"
+#include "addr_token.h"
 
 #define DELIVER_LOG_SIG_DIGITS 2
 #define USEC_PER_SEC           1000000LL
@@ -120,7 +120,7 @@ static void deliver_log_addr(struct buf *out, const char *addr, int external)
 {
     buf_append_char(out, '<');
     if (external)
-        quote_addr_append(out, addr);
+        addr_external_append(addr, out);
     else
         buf_append_str(out, addr);
     buf_append_char(out, '>');

@@ -138,8 +138,9 @@ class QmgrEnv:
             self.start()
 
     def start(self):
-        """Start master, then wake the queue manager: our master sends the
-        first wakeup only after the wakeup interval (300 s)."""
+        """Start master and wait for public/qmgr. master's first wakeup
+        starts the queue manager; the extra W makes sure it has looked at
+        its queues before the test goes on."""
         self.inst.start()
         wait_for(lambda: os.path.exists(
             self.inst.socket_path("qmgr", private=False)),

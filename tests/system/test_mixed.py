@@ -21,7 +21,7 @@ import socket
 import subprocess
 import time
 
-from harness import Instance, Skip, program, run_tests, wait_for
+from harness import Instance, Skip, free_port, program, run_tests, wait_for
 
 PF_SBIN = "/usr/lib/postfix/sbin"
 UNAVAILABLE = None
@@ -34,14 +34,6 @@ else:
         pwd.getpwnam("postfix")
     except KeyError:
         UNAVAILABLE = "no postfix account"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def make_world_readable(inst):

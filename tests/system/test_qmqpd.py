@@ -21,19 +21,12 @@ import stat
 import subprocess
 import time
 
-from harness import (PROGRAMS, Instance, Skip, program, run_tests, wait_for)
+from harness import (PROGRAMS, Instance, Skip, free_port, program, run_tests,
+                     wait_for)
 import formats
 
 PF_SBIN = "/usr/lib/postfix/sbin"
 QMQP_SOURCE = "/usr/sbin/qmqp-source"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def our_cleanup():

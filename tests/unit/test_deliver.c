@@ -4,7 +4,7 @@
  *	deliver_log.c	the delay format (a table of values observed with
  *			Postfix 3.7's discard at resolutions 0..6) and whole
  *			log lines (orig_to, quoting, conn_use, timestamps)
- *	quote_addr.c	the external address form (observed cases)
+ *	addr_token.c	the external address form (observed cases)
  *	dsn_split.c	status codes at the start of a next hop
  *	deliver_request.c
  *			the request and reply codecs: the exact bytes
@@ -26,7 +26,7 @@
 #include "dsn_split.h"
 #include "mem.h"
 #include "msg.h"
-#include "quote_addr.h"
+#include "addr_token.h"
 #include "record.h"
 #include "stream.h"
 #include "unit.h"
@@ -360,7 +360,7 @@ static void test_quote_addr(void)
 
     for (size_t i = 0; i < UNIT_COUNT(cases); i++) {
         buf_reset(out);
-        quote_addr_append(out, cases[i].in);
+        addr_external_append(cases[i].in, out);
         UNIT_CHECK_STR(cases[i].in, buf_str(out), cases[i].want);
     }
     buf_free(out);
